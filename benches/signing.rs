@@ -1,0 +1,94 @@
+//! Signing and verification costs, side by side with the bare `rsa` call on the same input.
+//!
+//! Run: `cargo bench --bench signing`. Prints the median of each group in microseconds and
+//! the ratio of `Attestation::sign` to the bare signing call measured in the same run.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use cybrid_identity::{Attestation, SigningKey, attestation};
+use rsa::pkcs8::DecodePrivateKey as _;
+use rsa::signature::RandomizedSigner as _;
+use sha2::Sha512;
+use time::OffsetDateTime;
+
+const PEM: &str = include_str!("../tests/fixtures/sandbox_pkcs8.pem");
+const BANK: &str = "b4e5b3a2c1d0e9f8a7b6c5d4e3f2a1b0";
+const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+const KID: &str = "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d";
+
+/// Runs `f` in rounds of `batch` calls for about `budget`, and returns the median µs per call.
+fn median_us(budget: Duration, batch: u32, mut f: impl FnMut()) -> f64 {
+    for _ in 0..batch {
+        f();
+    }
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 11 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        samples.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(batch));
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let budget = Duration::from_secs(3);
+    let key = SigningKey::sandbox();
+    let iat = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    let builder = Attestation::new(BANK, CUSTOMER, KID)
+        .issued_at(iat)
+        .jwt_id("7f2c1f0e-8a9b-4c3d-9e8f-0a1b2c3d4e5f");
+    let token = builder.sign(&key).unwrap();
+    let signing_input = token.rsplit_once('.').unwrap().0.to_owned();
+
+    let bare =
+        rsa::pkcs1v15::SigningKey::<Sha512>::new(rsa::PrivateKey::from_pkcs8_pem(PEM).unwrap());
+
+    // Interleave the two signing measurements so drift on a shared machine hits both alike.
+    let mut sign = Vec::new();
+    let mut raw = Vec::new();
+    for _ in 0..3 {
+        sign.push(median_us(budget / 3, 20, || {
+            black_box(builder.sign(black_box(&key)).unwrap());
+        }));
+        raw.push(median_us(budget / 3, 20, || {
+            black_box(
+                bare.try_sign_with_rng(&mut getrandom::SysRng, black_box(signing_input.as_bytes()))
+                    .unwrap(),
+            );
+        }));
+    }
+    sign.sort_by(|a, b| a.total_cmp(b));
+    raw.sort_by(|a, b| a.total_cmp(b));
+    let (sign, raw) = (sign[1], raw[1]);
+
+    let parse = median_us(budget, 20, || {
+        black_box(SigningKey::from_pem(black_box(PEM)).unwrap());
+    });
+    let now = iat + time::Duration::seconds(10);
+    let verify = median_us(budget, 50, || {
+        black_box(
+            attestation::check(
+                black_box(&token),
+                Some(key.verifying_key()),
+                BANK,
+                CUSTOMER,
+                now,
+            )
+            .unwrap(),
+        );
+    });
+
+    println!("group                          median µs   ratio");
+    println!(
+        "Attestation::sign              {sign:>9.1}   {:.3} × bare rsa",
+        sign / raw
+    );
+    println!("bare rsa sign (same input)     {raw:>9.1}   1.000");
+    println!("SigningKey::from_pem (PKCS#8)  {parse:>9.1}");
+    println!("attestation::check (verify)    {verify:>9.1}");
+}

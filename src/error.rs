@@ -1,0 +1,301 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+use crate::models::{ErrorResponse, IdentityRecord};
+
+/// Everything that can go wrong in this crate.
+///
+/// Messages say what was wrong and, where there is one, what to do. No variant ever holds
+/// a client secret, an access token or private-key material.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was refused before anything was signed or sent.
+    InvalidInput {
+        /// Which argument (`"customer_guid"`, `"per_page"`, …).
+        field: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A key could not be read or used.
+    Key {
+        /// The kind of problem, for programs that branch on it.
+        kind: KeyErrorKind,
+        /// What was wrong, for people.
+        message: String,
+    },
+    /// Signing failed (the operating system's random source did not answer).
+    Signing(String),
+    /// The client or a key was configured wrongly (a missing variable, an `http://` URL, …).
+    Config(String),
+    /// The Bank API answered with a status that is not a success.
+    Api(Box<ApiError>),
+    /// The OAuth 2.0 token endpoint refused or failed.
+    Token(Box<TokenError>),
+    /// The request did not complete: connection, timeout or I/O failure.
+    Transport(Box<TransportError>),
+    /// A success response's body did not fit the model.
+    Decode {
+        /// What was being decoded (`"IdentityRecord"`, …).
+        what: &'static str,
+        /// The JSON key whose value did not fit, when it could be found.
+        field: Option<String>,
+        /// The decoder's error, which names the field and position.
+        source: serde_json::Error,
+    },
+    /// A response body was larger than the configured limit.
+    BodyTooLarge {
+        /// The limit in bytes (`ClientBuilder::max_body_bytes`).
+        limit: u64,
+    },
+    /// A response body was not valid UTF-8.
+    InvalidUtf8 {
+        /// The byte offset of the first invalid sequence.
+        valid_up_to: usize,
+    },
+    /// `Client::wait_for_identity_record` reached its deadline before a final state.
+    WaitTimedOut {
+        /// The last record seen.
+        last: Box<IdentityRecord>,
+    },
+    /// The server's pagination did not add up (for example, it sent the same page twice).
+    Pagination(String),
+    /// A create call failed after its request may have reached the server, so the object
+    /// may exist. It was deliberately not retried: a retry could create a duplicate.
+    OutcomeUnknown {
+        /// What to do to find out whether the object exists.
+        hint: String,
+        /// The failure itself.
+        source: Box<Error>,
+    },
+}
+
+/// Why a key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyErrorKind {
+    /// Not a PEM block, or a PEM block of an unexpected type.
+    NotPem,
+    /// The key is encrypted with a passphrase.
+    Encrypted,
+    /// A key, but not RSA.
+    NotRsa,
+    /// A public key where a private key was needed.
+    NotPrivate,
+    /// The bytes do not decode as the key they claim to be.
+    Malformed,
+    /// Shorter than [`crate::keys::MIN_KEY_BITS`].
+    TooShort,
+    /// Longer than [`crate::keys::MAX_KEY_BITS`].
+    TooLong,
+}
+
+/// A non-success answer from the Bank API.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The parsed `ErrorResponse`, when the body was one.
+    pub response: Option<ErrorResponse>,
+    /// The request id header (`x-request-id`), when the server sent one: quote it to Cybrid support.
+    pub request_id: Option<String>,
+    /// The first bytes of a body that was not an `ErrorResponse` (an HTML page from a proxy, …).
+    pub body_excerpt: Option<String>,
+    /// `Retry-After`, when sent, as the raw header value.
+    pub retry_after: Option<String>,
+}
+
+/// A failure of the OAuth 2.0 token endpoint.
+#[derive(Debug, Clone)]
+pub struct TokenError {
+    /// HTTP status, or `None` when the answer was 200 but unusable.
+    pub status: Option<u16>,
+    /// The first bytes of the body, with the client secret removed should the server echo it.
+    pub body_excerpt: String,
+}
+
+/// A request that did not complete.
+#[derive(Debug)]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// `METHOD url` of the request (no query secrets: this crate puts none in URLs).
+    pub request: String,
+    /// What happened, for people.
+    pub message: String,
+    /// The underlying error, when there is one.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// The kind of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, DNS, TLS handshake): nothing was sent.
+    Connect,
+    /// A timeout ran out.
+    Timeout,
+    /// The connection broke or the answer was not valid HTTP after the request was sent.
+    Io,
+}
+
+impl Error {
+    pub(crate) fn key(kind: KeyErrorKind, message: impl Into<String>) -> Self {
+        Error::Key {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config(message.into())
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// Prefixes a key or configuration message with where the value came from.
+    pub(crate) fn context(self, ctx: &str) -> Self {
+        match self {
+            Error::Key { kind, message } => Error::Key {
+                kind,
+                message: format!("{ctx}: {message}"),
+            },
+            Error::Config(message) => Error::Config(format!("{ctx}: {message}")),
+            other => other,
+        }
+    }
+
+    fn innermost(&self) -> &Error {
+        match self {
+            Error::OutcomeUnknown { source, .. } => source.innermost(),
+            other => other,
+        }
+    }
+
+    /// The HTTP status of a Bank API or token-endpoint answer, if the error is one.
+    pub fn status(&self) -> Option<u16> {
+        match self.innermost() {
+            Error::Api(api) => Some(api.status),
+            Error::Token(token) => token.status,
+            _ => None,
+        }
+    }
+
+    /// The server's `ErrorResponse`, if it sent one.
+    pub fn error_response(&self) -> Option<&ErrorResponse> {
+        match self.innermost() {
+            Error::Api(api) => api.response.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The server's request id, if it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self.innermost() {
+            Error::Api(api) => api.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether a timeout ran out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.innermost(), Error::Transport(t) if t.kind == TransportErrorKind::Timeout)
+    }
+
+    /// Whether the connection could not be made at all (nothing was sent).
+    pub fn is_connect(&self) -> bool {
+        matches!(self.innermost(), Error::Transport(t) if t.kind == TransportErrorKind::Connect)
+    }
+
+    /// Whether a create call may have taken effect despite this error (see [`Error::OutcomeUnknown`]).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Error::Key { message, .. } => write!(f, "key error: {message}"),
+            Error::Signing(message) => write!(f, "signing failed: {message}"),
+            Error::Config(message) => write!(f, "configuration error: {message}"),
+            Error::Api(api) => {
+                write!(f, "the Bank API answered {}", api.status)?;
+                if let Some(response) = &api.response {
+                    write!(f, " {}: {}", response.message_code, response.error_message)?;
+                } else if let Some(body) = &api.body_excerpt {
+                    if body.is_empty() {
+                        write!(f, " with an empty body")?;
+                    } else {
+                        write!(f, " with a body that is not an ErrorResponse: {body:?}")?;
+                    }
+                }
+                if let Some(id) = &api.request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                Ok(())
+            }
+            Error::Token(token) => {
+                match token.status {
+                    Some(status) => write!(f, "the token endpoint answered {status}")?,
+                    None => write!(f, "the token endpoint's answer was unusable")?,
+                }
+                if !token.body_excerpt.is_empty() {
+                    write!(f, ": {}", token.body_excerpt)?;
+                }
+                write!(f, " (check the client id, secret and scopes)")
+            }
+            Error::Transport(t) => write!(f, "{} failed: {}", t.request, t.message),
+            Error::Decode {
+                what,
+                field,
+                source,
+            } => {
+                write!(f, "the server's {what} did not fit the model")?;
+                if let Some(field) = field {
+                    write!(f, " at field `{field}`")?;
+                }
+                write!(f, ": {source}")
+            }
+            Error::BodyTooLarge { limit } => write!(
+                f,
+                "the response body exceeded the limit of {limit} bytes (raise it with ClientBuilder::max_body_bytes)"
+            ),
+            Error::InvalidUtf8 { valid_up_to } => {
+                write!(
+                    f,
+                    "the response body is not valid UTF-8 (at byte {valid_up_to})"
+                )
+            }
+            Error::WaitTimedOut { last } => write!(
+                f,
+                "identity record {} was still {} when the wait's deadline passed",
+                last.guid.as_deref().unwrap_or("?"),
+                last.state().map_or("without a state", |s| s.as_str())
+            ),
+            Error::Pagination(message) => write!(f, "pagination error: {message}"),
+            Error::OutcomeUnknown { hint, source } => write!(f, "{source}; {hint}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Decode { source, .. } => Some(source),
+            Error::Transport(t) => t
+                .source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::OutcomeUnknown { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! RSA keys: the private key that signs attestations and the public key Cybrid verifies with.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rsa::pkcs1::DecodeRsaPrivateKey as _;
+use rsa::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePublicKey as _};
+use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Verifier as _};
+use rsa::traits::PublicKeyParts as _;
+use sha2::Sha512;
+
+use crate::error::{Error, KeyErrorKind};
+
+/// The smallest modulus this crate signs or verifies with. NIST has deprecated anything
+/// shorter, and a shorter key is what a mistaken test key usually is.
+pub const MIN_KEY_BITS: usize = 2048;
+/// The largest modulus accepted: larger keys are a denial-of-service lever for the verifier.
+pub const MAX_KEY_BITS: usize = 8192;
+
+/// The environment variable [`SigningKey::from_env`] reads.
+pub const SIGNING_KEY_ENV: &str = "CYBRID_ATTESTATION_SIGNING_KEY";
+
+/// The default attestation signing key of Cybrid's **sandbox**, as published in Cybrid's
+/// identity-records reference. Everyone has it: it proves nothing outside the sandbox.
+const SANDBOX_PEM: &str = include_str!("sandbox_key.pem");
+
+/// An RSA private key that signs attestation JWTs (RS512) and verification-key nonces.
+///
+/// Its `Debug` output never shows key material.
+#[derive(Clone)]
+pub struct SigningKey {
+    inner: rsa::pkcs1v15::SigningKey<Sha512>,
+    verifying: VerifyingKey,
+}
+
+impl SigningKey {
+    /// Reads a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
+    /// (`BEGIN RSA PRIVATE KEY`, what Cybrid's key-generation example writes).
+    ///
+    /// # Errors
+    /// [`Error::Key`] naming the problem: not PEM, encrypted, not RSA, malformed, or
+    /// shorter than [`MIN_KEY_BITS`].
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        let label = pem_label(pem).ok_or_else(|| {
+            Error::key(
+                KeyErrorKind::NotPem,
+                "expected a PEM block starting with '-----BEGIN PRIVATE KEY-----' or \
+                 '-----BEGIN RSA PRIVATE KEY-----'",
+            )
+        })?;
+        let key = match label {
+            "PRIVATE KEY" => rsa::PrivateKey::from_pkcs8_pem(pem).map_err(pkcs8_error)?,
+            "RSA PRIVATE KEY" => {
+                if pem.contains("Proc-Type: 4,ENCRYPTED") {
+                    return Err(encrypted_error());
+                }
+                rsa::PrivateKey::from_pkcs1_pem(pem).map_err(|e| {
+                    Error::key(
+                        KeyErrorKind::Malformed,
+                        format!("the PKCS#1 RSA private key could not be decoded ({e})"),
+                    )
+                })?
+            }
+            "ENCRYPTED PRIVATE KEY" => return Err(encrypted_error()),
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => {
+                return Err(Error::key(
+                    KeyErrorKind::NotPrivate,
+                    "this is a public key; signing needs the private key",
+                ));
+            }
+            "EC PRIVATE KEY" | "OPENSSH PRIVATE KEY" | "DSA PRIVATE KEY" => {
+                return Err(Error::key(
+                    KeyErrorKind::NotRsa,
+                    format!("a '{label}' is not an RSA key; Cybrid attestations are RS512"),
+                ));
+            }
+            other => {
+                return Err(Error::key(
+                    KeyErrorKind::NotPem,
+                    format!(
+                        "unexpected PEM block '{other}'; expected 'PRIVATE KEY' or 'RSA PRIVATE KEY'"
+                    ),
+                ));
+            }
+        };
+        Self::from_private_key(key)
+    }
+
+    /// Reads a DER private key, PKCS#8 or PKCS#1.
+    ///
+    /// # Errors
+    /// As [`SigningKey::from_pem`].
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        let key = match rsa::PrivateKey::from_pkcs8_der(der) {
+            Ok(key) => key,
+            Err(pkcs8_err) => match rsa::PrivateKey::from_pkcs1_der(der) {
+                Ok(key) => key,
+                // The PKCS#8 error is the informative one (it names a foreign algorithm).
+                Err(_) => return Err(pkcs8_error(pkcs8_err)),
+            },
+        };
+        Self::from_private_key(key)
+    }
+
+    /// Reads a PEM private key from the environment variable `CYBRID_ATTESTATION_SIGNING_KEY`,
+    /// the way Cybrid's reference suggests passing the key to an application.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the variable is unset or not Unicode; otherwise as
+    /// [`SigningKey::from_pem`].
+    pub fn from_env() -> Result<Self, Error> {
+        let pem = std::env::var(SIGNING_KEY_ENV).map_err(|e| {
+            Error::config(format!(
+                "{SIGNING_KEY_ENV} is {}: set it to the PEM text of your RSA private key",
+                match e {
+                    std::env::VarError::NotPresent => "not set",
+                    std::env::VarError::NotUnicode(_) => "not valid Unicode",
+                }
+            ))
+        })?;
+        Self::from_pem(&pem).map_err(|e| e.context(SIGNING_KEY_ENV))
+    }
+
+    /// The default signing key of Cybrid's sandbox, published in Cybrid's API reference.
+    ///
+    /// **Sandbox only.** Its private half is public knowledge, so a token signed with it
+    /// proves nothing; production banks register and use their own key.
+    pub fn sandbox() -> Self {
+        // The embedded PEM is tested; failing here would be a build defect, not user input.
+        Self::from_pem(SANDBOX_PEM).expect("the built-in sandbox key is a valid RSA key")
+    }
+
+    fn from_private_key(key: rsa::PrivateKey) -> Result<Self, Error> {
+        let public = key.to_public_key();
+        let verifying = VerifyingKey::from_public_key(public)?;
+        Ok(SigningKey {
+            inner: rsa::pkcs1v15::SigningKey::new(key),
+            verifying,
+        })
+    }
+
+    /// The public half, which Cybrid stores as a verification key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying
+    }
+
+    /// The modulus size in bits (2048 for the sandbox key).
+    pub fn bits(&self) -> usize {
+        self.verifying.bits()
+    }
+
+    /// The length in bytes of every signature this key makes.
+    pub(crate) fn signature_len(&self) -> usize {
+        self.verifying.inner.as_ref().size()
+    }
+
+    /// RSASSA-PKCS1-v1_5 with SHA-512 over `message`, blinded with randomness from the
+    /// operating system (`getrandom`), which defends against timing attacks on the key.
+    ///
+    /// # Errors
+    /// [`Error::Signing`] if the operating system's random source fails.
+    pub fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let signature = self
+            .inner
+            .try_sign_with_rng(&mut getrandom::SysRng, message)
+            .map_err(|e| Error::Signing(e.to_string()))?;
+        Ok(signature.to_vec())
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SigningKey {{ bits: {}, private: [redacted] }}",
+            self.bits()
+        )
+    }
+}
+
+/// An RSA public key: verifies attestation JWTs and travels to Cybrid as a verification key.
+#[derive(Clone, PartialEq)]
+pub struct VerifyingKey {
+    inner: rsa::pkcs1v15::VerifyingKey<Sha512>,
+}
+
+impl VerifyingKey {
+    fn from_public_key(key: rsa::PublicKey) -> Result<Self, Error> {
+        let bits = key.n().bits_precision() as usize;
+        let bits = bits.min(key.size() * 8);
+        if bits < MIN_KEY_BITS {
+            return Err(Error::key(
+                KeyErrorKind::TooShort,
+                format!("the RSA key has {bits} bits; at least {MIN_KEY_BITS} are required"),
+            ));
+        }
+        if bits > MAX_KEY_BITS {
+            return Err(Error::key(
+                KeyErrorKind::TooLong,
+                format!("the RSA key has {bits} bits; at most {MAX_KEY_BITS} are accepted"),
+            ));
+        }
+        Ok(VerifyingKey {
+            inner: rsa::pkcs1v15::VerifyingKey::new(key),
+        })
+    }
+
+    /// Reads a DER-encoded SubjectPublicKeyInfo (what `openssl pkey -pubout -outform DER` writes).
+    ///
+    /// # Errors
+    /// [`Error::Key`] when the bytes are not an RSA SubjectPublicKeyInfo of 2048 to 8192 bits.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
+        let key = rsa::PublicKey::from_public_key_der(der).map_err(|e| {
+            Error::key(
+                KeyErrorKind::Malformed,
+                format!("not a DER-encoded RSA SubjectPublicKeyInfo ({e})"),
+            )
+        })?;
+        Self::from_public_key(key)
+    }
+
+    /// Reads standard Base64 of a DER SubjectPublicKeyInfo, the form of `PostVerificationKey::public_key`.
+    ///
+    /// # Errors
+    /// [`Error::Key`] for bad Base64 or a bad key.
+    pub fn from_spki_base64(b64: &str) -> Result<Self, Error> {
+        let der = BASE64.decode(b64.trim()).map_err(|e| {
+            Error::key(
+                KeyErrorKind::Malformed,
+                format!("the public key is not standard Base64 ({e})"),
+            )
+        })?;
+        Self::from_spki_der(&der)
+    }
+
+    /// DER SubjectPublicKeyInfo bytes.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        self.inner
+            .as_ref()
+            .to_public_key_der()
+            .map(|doc| doc.as_bytes().to_vec())
+            // Encoding a key we already hold in memory cannot fail short of allocation failure.
+            .expect("an in-memory RSA public key encodes as DER")
+    }
+
+    /// Standard Base64 of the DER SubjectPublicKeyInfo, as `PostVerificationKey::public_key` wants.
+    pub fn to_spki_base64(&self) -> String {
+        BASE64.encode(self.to_spki_der())
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.inner.as_ref().size() * 8
+    }
+
+    /// Checks an RSASSA-PKCS1-v1_5 SHA-512 signature over `message`.
+    pub fn verify_rs512(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
+            return false;
+        };
+        self.inner.verify(message, &signature).is_ok()
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "VerifyingKey {{ bits: {}, spki: {} }}",
+            self.bits(),
+            self.to_spki_base64()
+        )
+    }
+}
+
+fn pem_label(pem: &str) -> Option<&str> {
+    let start = pem.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let rest = &pem[start..];
+    let end = rest.find("-----")?;
+    Some(&rest[..end])
+}
+
+fn encrypted_error() -> Error {
+    Error::key(
+        KeyErrorKind::Encrypted,
+        "the private key is encrypted; decrypt it first (e.g. `openssl pkey -in key.pem -out plain.pem`) \
+         and keep the plain key in a secret store",
+    )
+}
+
+fn pkcs8_error(e: rsa::pkcs8::Error) -> Error {
+    match e {
+        // An algorithm identifier other than rsaEncryption (EC, Ed25519, ...).
+        rsa::pkcs8::Error::PublicKey(_) => Error::key(
+            KeyErrorKind::NotRsa,
+            format!("not an RSA private key ({e}); Cybrid attestations are RS512"),
+        ),
+        other => Error::key(
+            KeyErrorKind::Malformed,
+            format!("the private key could not be decoded ({other})"),
+        ),
+    }
+}
