@@ -46,7 +46,7 @@ pub enum Error {
     },
     /// A response body was larger than the configured limit.
     BodyTooLarge {
-        /// The limit in bytes (`ClientBuilder::max_body_bytes`).
+        /// The limit in bytes ([`crate::ClientBuilder::max_body_bytes`]).
         limit: u64,
     },
     /// A response body was not valid UTF-8.
@@ -54,7 +54,7 @@ pub enum Error {
         /// The byte offset of the first invalid sequence.
         valid_up_to: usize,
     },
-    /// `Client::wait_for_identity_record` reached its deadline before a final state.
+    /// [`crate::Client::wait_for_identity_record`] reached its deadline before a final state.
     WaitTimedOut {
         /// The last record seen.
         last: Box<IdentityRecord>,

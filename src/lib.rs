@@ -24,13 +24,23 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod api;
 pub mod attestation;
+mod auth;
+mod client;
 pub mod dangerous;
 mod error;
 pub mod keys;
 pub mod models;
+pub mod retry;
+mod wait;
 
 pub use attestation::{Attestation, Claims};
+pub use auth::DEFAULT_SCOPES;
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+    Environment, IdentityRecords,
+};
 pub use error::{ApiError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind};
 pub use keys::{SigningKey, VerifyingKey};
 pub use models::{
@@ -38,3 +48,5 @@ pub use models::{
     IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey, VerificationKey,
     VerificationKeyFailureCode, VerificationKeyList, VerificationKeyState,
 };
+pub use retry::RetryPolicy;
+pub use wait::WaitOptions;

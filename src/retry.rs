@@ -1,0 +1,330 @@
+//! What is retried, and how long to wait first. Pure: given a failure, decide.
+//!
+//! - A GET (get, list, a wait's poll) is retried on connection failures, timeouts, broken or
+//!   truncated answers, and the statuses 429, 500, 502, 503, 504.
+//! - A POST (a create) is retried **only** when the request provably never left this machine:
+//!   the connection was refused, the host did not resolve, the TLS handshake failed. Once
+//!   the request may have reached the server, retrying could create a second record, so the
+//!   error goes to the caller instead ([`crate::Error::OutcomeUnknown`]).
+//! - 401 is handled by the client (one retry with a fresh token); other 4xx never are.
+//!
+//! Waits are exponential with full jitter (a random fraction of `min(cap, base × 2^attempt)`),
+//! unless the server sent `Retry-After`, which is honoured up to a maximum.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// The retry settings of a client.
+#[derive(Clone)]
+pub struct RetryPolicy {
+    /// How many times a call may be retried after its first attempt (0: never).
+    pub max_retries: u32,
+    /// The first backoff ceiling.
+    pub base_delay: Duration,
+    /// The largest backoff ceiling.
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; a longer one is cut to this.
+    pub max_retry_after: Duration,
+    jitter: Arc<dyn Fn() -> f64 + Send + Sync>,
+}
+
+impl Default for RetryPolicy {
+    /// 2 retries (3 attempts), backoff from 0.5 s capped at 5 s, `Retry-After` up to 20 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(20),
+            jitter: Arc::new(random_fraction),
+        }
+    }
+}
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("max_retries", &self.max_retries)
+            .field("base_delay", &self.base_delay)
+            .field("max_delay", &self.max_delay)
+            .field("max_retry_after", &self.max_retry_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RetryPolicy {
+    /// Replaces the jitter source: a function returning a fraction in `[0, 1)`. Tests pass a
+    /// constant to make every wait exact.
+    pub fn with_jitter(mut self, jitter: impl Fn() -> f64 + Send + Sync + 'static) -> Self {
+        self.jitter = Arc::new(jitter);
+        self
+    }
+
+    /// Decides what to do after attempt number `attempt` (0 for the first) failed.
+    pub fn decide(
+        &self,
+        attempt: u32,
+        method: Method,
+        failure: &Failure,
+        now: SystemTime,
+    ) -> Decision {
+        if !failure.is_retryable(method) {
+            return Decision::GiveUp;
+        }
+        if attempt >= self.max_retries {
+            return Decision::GiveUp;
+        }
+        if let Some(after) = failure
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, now))
+        {
+            return Decision::RetryAfter(after.min(self.max_retry_after));
+        }
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32.checked_shl(attempt).unwrap_or(u32::MAX))
+            .min(self.max_delay);
+        let fraction = (self.jitter)().clamp(0.0, 1.0);
+        Decision::RetryAfter(ceiling.mul_f64(fraction))
+    }
+}
+
+/// The HTTP methods this crate sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads: safe to repeat.
+    Get,
+    /// Creates: repeating one that arrived would create a second object.
+    Post,
+}
+
+/// What went wrong with one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// The `Retry-After` header, when the server sent one.
+    pub retry_after: Option<String>,
+}
+
+/// The kind of an attempt's failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The request never left: refused, DNS, TLS handshake.
+    NotSent,
+    /// A timeout, reset, broken or truncated answer: the request may have arrived.
+    MaybeSent,
+    /// The server answered with this status.
+    Status(u16),
+    /// The server answered in a way no retry would change (a body over the limit).
+    Answered,
+}
+
+impl Failure {
+    /// A failure without `Retry-After`.
+    pub fn new(kind: FailureKind) -> Self {
+        Failure {
+            kind,
+            retry_after: None,
+        }
+    }
+
+    /// Whether a request of `method` that failed like this may be sent again.
+    pub fn is_retryable(&self, method: Method) -> bool {
+        match (self.kind, method) {
+            (FailureKind::NotSent, _) => true,
+            (FailureKind::MaybeSent, Method::Get) => true,
+            (FailureKind::Status(status), Method::Get) => {
+                matches!(status, 429 | 500 | 502 | 503 | 504)
+            }
+            (FailureKind::Answered, _) | (_, Method::Post) => false,
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Wait this long, then try again.
+    RetryAfter(Duration),
+    /// Report the failure.
+    GiveUp,
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let format = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, format)
+        .ok()?
+        .assume_utc();
+    let now = OffsetDateTime::from(now);
+    Some(if at > now {
+        (at - now).try_into().ok()?
+    } else {
+        Duration::ZERO
+    })
+}
+
+/// A uniformly random fraction in `[0, 1)` from the operating system.
+fn random_fraction() -> f64 {
+    let mut bytes = [0u8; 8];
+    // Should the random source fail, waiting the full ceiling is a safe fallback.
+    if getrandom::fill(&mut bytes).is_err() {
+        return 1.0;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default().with_jitter(|| 1.0)
+    }
+
+    #[test]
+    fn get_retries_on_transient_statuses_only() {
+        let now = SystemTime::now();
+        for status in [429, 500, 502, 503, 504] {
+            assert_eq!(
+                policy().decide(
+                    0,
+                    Method::Get,
+                    &Failure::new(FailureKind::Status(status)),
+                    now
+                ),
+                Decision::RetryAfter(Duration::from_millis(500)),
+                "{status}"
+            );
+        }
+        for status in [400, 401, 403, 404, 409, 422, 501] {
+            assert_eq!(
+                policy().decide(
+                    0,
+                    Method::Get,
+                    &Failure::new(FailureKind::Status(status)),
+                    now
+                ),
+                Decision::GiveUp
+            );
+        }
+    }
+
+    #[test]
+    fn post_retries_only_when_never_sent() {
+        let now = SystemTime::now();
+        assert_eq!(
+            policy().decide(0, Method::Post, &Failure::new(FailureKind::NotSent), now),
+            Decision::RetryAfter(Duration::from_millis(500))
+        );
+        for kind in [
+            FailureKind::MaybeSent,
+            FailureKind::Status(503),
+            FailureKind::Status(500),
+            FailureKind::Status(429),
+        ] {
+            assert_eq!(
+                policy().decide(0, Method::Post, &Failure::new(kind), now),
+                Decision::GiveUp,
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap_with_full_jitter() {
+        let now = SystemTime::now();
+        let f = Failure::new(FailureKind::MaybeSent);
+        let p = RetryPolicy {
+            max_retries: 10,
+            ..policy()
+        };
+        let waits: Vec<_> = (0..6).map(|a| p.decide(a, Method::Get, &f, now)).collect();
+        let ms = |m| Decision::RetryAfter(Duration::from_millis(m));
+        assert_eq!(
+            waits,
+            vec![ms(500), ms(1000), ms(2000), ms(4000), ms(5000), ms(5000)]
+        );
+        let half = RetryPolicy {
+            max_retries: 10,
+            ..RetryPolicy::default().with_jitter(|| 0.5)
+        };
+        assert_eq!(half.decide(2, Method::Get, &f, now), ms(1000));
+        assert_eq!(p.decide(10, Method::Get, &f, now), Decision::GiveUp);
+        let unbounded = RetryPolicy {
+            max_retries: u32::MAX,
+            ..policy()
+        };
+        assert_eq!(
+            unbounded.decide(u32::MAX - 1, Method::Get, &f, now),
+            ms(5000)
+        );
+    }
+
+    #[test]
+    fn max_retries_zero_turns_retries_off() {
+        let p = RetryPolicy {
+            max_retries: 0,
+            ..policy()
+        };
+        assert_eq!(
+            p.decide(
+                0,
+                Method::Get,
+                &Failure::new(FailureKind::NotSent),
+                SystemTime::now()
+            ),
+            Decision::GiveUp
+        );
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates_are_honoured_and_capped() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let with = |v: &str| Failure {
+            kind: FailureKind::Status(503),
+            retry_after: Some(v.into()),
+        };
+        assert_eq!(
+            policy().decide(0, Method::Get, &with("1"), now),
+            Decision::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            policy().decide(0, Method::Get, &with("3600"), now),
+            Decision::RetryAfter(Duration::from_secs(20))
+        );
+        assert_eq!(
+            policy().decide(0, Method::Get, &with("Sun, 06 Nov 1994 08:49:42 GMT"), now),
+            Decision::RetryAfter(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now),
+            Some(Duration::ZERO)
+        );
+        // Unparseable: fall back to backoff.
+        assert_eq!(
+            policy().decide(0, Method::Get, &with("soon"), now),
+            Decision::RetryAfter(Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn random_fraction_is_in_range() {
+        for _ in 0..1000 {
+            let f = random_fraction();
+            assert!((0.0..1.0).contains(&f));
+        }
+    }
+}
