@@ -25,6 +25,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default limit on a response body.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+/// Idle connections kept per host, so a client shared by several threads reuses them.
+const IDLE_CONNECTIONS_PER_HOST: usize = 16;
 /// Per-page size of [`Client::identity_records`] unless the params say otherwise.
 const ITERATOR_PER_PAGE: i64 = 100;
 
@@ -306,6 +308,10 @@ impl ClientBuilder {
             // The API does not redirect; a redirect is shown to the caller, not followed.
             .max_redirects(0)
             .max_redirects_will_error(false)
+            // ureq keeps 3 idle connections per host; a client shared by more threads than
+            // that would close and reopen connections on every call.
+            .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
+            .max_idle_connections(IDLE_CONNECTIONS_PER_HOST * 2)
             .build();
         Ok(Client {
             inner: Arc::new(Inner {

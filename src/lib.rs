@@ -29,6 +29,8 @@ pub mod attestation;
 mod auth;
 mod client;
 pub mod dangerous;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 pub mod keys;
 pub mod models;

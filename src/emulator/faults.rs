@@ -1,0 +1,218 @@
+//! Faults on demand: which requests they hit, what they do, how often.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// One fault: which requests it hits and what it does to them.
+///
+/// Over HTTP: `POST /_emulator/faults` with, for example,
+/// `{"method":"GET","path_prefix":"/api/identity_records","kind":"status","status":503,"retry_after_s":1,"times":2}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Only requests with this method (any, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Only requests whose path starts with this (any, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    /// What it does.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// How many requests it hits before it is spent (every matching request, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+    /// The chance, from 0 to 1, that it hits a matching request (always, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+/// What a fault does to a request it hits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with this status and an `ErrorResponse`, without handling the request.
+    Status {
+        /// The status to answer with.
+        status: u16,
+        /// A `Retry-After` header, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_s: Option<u64>,
+    },
+    /// Wait this long, then handle the request normally.
+    Delay {
+        /// Milliseconds to wait.
+        ms: u64,
+    },
+    /// Handle the request (a create takes effect), then close the connection without answering.
+    Drop,
+    /// Handle the request, then send the head and only the first half of the body, and close.
+    Truncate,
+    /// Answer 502 with an HTML page, as a load balancer would, without handling the request.
+    Html,
+}
+
+impl Fault {
+    /// A fault of `kind` for every request.
+    pub fn new(kind: FaultKind) -> Self {
+        Fault {
+            method: None,
+            path_prefix: None,
+            kind,
+            times: None,
+            rate: None,
+        }
+    }
+
+    /// Only requests with `method`.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    /// Only requests whose path starts with `prefix`.
+    pub fn path_prefix(mut self, prefix: &str) -> Self {
+        self.path_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Spent after hitting `times` requests.
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = Some(times);
+        self
+    }
+
+    /// Hits a matching request with probability `rate`.
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.rate = Some(rate);
+        self
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path.starts_with(p))
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(rate) = self.rate.filter(|r| !(0.0..=1.0).contains(r)) {
+            return Err(format!("rate must be from 0 to 1, got {rate}"));
+        }
+        if let FaultKind::Status { status, .. } = self.kind
+            && !(100..=599).contains(&status)
+        {
+            return Err(format!("status must be from 100 to 599, got {status}"));
+        }
+        Ok(())
+    }
+}
+
+/// The active faults, first match wins.
+#[derive(Debug, Default)]
+pub(crate) struct FaultSet {
+    faults: Mutex<Vec<Fault>>,
+}
+
+impl FaultSet {
+    pub(crate) fn add(&self, fault: Fault) {
+        self.lock().push(fault);
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    pub(crate) fn list(&self) -> Vec<Fault> {
+        self.lock().clone()
+    }
+
+    /// The fault that hits this request, if any, spending one of its `times`.
+    pub(crate) fn take(&self, method: &str, path: &str) -> Option<FaultKind> {
+        let mut faults = self.lock();
+        let index = faults
+            .iter()
+            .position(|f| f.matches(method, path) && f.rate.is_none_or(|r| chance() < r))?;
+        let kind = faults[index].kind.clone();
+        if let Some(times) = &mut faults[index].times {
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                faults.remove(index);
+            }
+        }
+        Some(kind)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn chance() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.0;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_json_parses() {
+        let f: Fault = serde_json::from_str(
+            r#"{"method":"GET","path_prefix":"/api/identity_records","kind":"status","status":503,"retry_after_s":1,"times":2}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Fault::new(FaultKind::Status {
+                status: 503,
+                retry_after_s: Some(1)
+            })
+            .method("GET")
+            .path_prefix("/api/identity_records")
+            .times(2)
+        );
+        let f: Fault = serde_json::from_str(r#"{"kind":"delay","ms":20}"#).unwrap();
+        assert_eq!(f.kind, FaultKind::Delay { ms: 20 });
+        for kind in ["drop", "truncate", "html"] {
+            let f: Fault = serde_json::from_str(&format!(r#"{{"kind":"{kind}"}}"#)).unwrap();
+            assert_eq!(serde_json::to_value(&f).unwrap()["kind"], kind);
+        }
+        assert!(serde_json::from_str::<Fault>(r#"{"kind":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn times_are_spent_and_matching_is_by_method_and_prefix() {
+        let set = FaultSet::default();
+        set.add(
+            Fault::new(FaultKind::Drop)
+                .method("post")
+                .path_prefix("/api/identity_records")
+                .times(2),
+        );
+        assert_eq!(set.take("GET", "/api/identity_records"), None);
+        assert_eq!(set.take("POST", "/api/bank_verification_keys"), None);
+        assert_eq!(
+            set.take("POST", "/api/identity_records"),
+            Some(FaultKind::Drop)
+        );
+        assert_eq!(
+            set.take("POST", "/api/identity_records/x"),
+            Some(FaultKind::Drop)
+        );
+        assert_eq!(set.take("POST", "/api/identity_records"), None);
+        assert!(set.list().is_empty());
+        set.add(Fault::new(FaultKind::Html).rate(0.0));
+        assert_eq!(set.take("GET", "/"), None);
+        set.clear();
+        set.add(Fault::new(FaultKind::Html).rate(1.0));
+        assert_eq!(set.take("GET", "/"), Some(FaultKind::Html));
+    }
+}

@@ -1,0 +1,289 @@
+//! Cybrid's identity API on loopback, for developing and testing offline (feature `emulator`).
+//!
+//! It keeps state, checks attestation JWTs with the same [`crate::attestation::check`] users
+//! pre-flight with, moves records through `storing` → `pending` → `verified` / `failed` (and
+//! `expired` once a verified token's `exp` passes), and injects faults on demand.
+//!
+//! ```
+//! use cybrid_identity::emulator::Emulator;
+//! use cybrid_identity::{Attestation, PostIdentityRecord, SigningKey, WaitOptions};
+//! use std::time::Duration;
+//!
+//! let emu = Emulator::builder().transition(Duration::from_millis(20)).start()?;
+//! let client = emu.client()?;
+//! let customer = "c0ffee00c0ffee00c0ffee00c0ffee00";
+//! let token = Attestation::new(emu.bank_guid(), customer, emu.verification_key_guid())
+//!     .sign(&SigningKey::sandbox())?;
+//! let record = client.create_identity_record(&PostIdentityRecord::attestation(customer, token))?;
+//! let done = client.wait_for_identity_record(record.guid.as_deref().unwrap(), &WaitOptions::default())?;
+//! assert_eq!(done.state().map(|s| s.as_str()), Some("verified"));
+//! # Ok::<_, cybrid_identity::Error>(())
+//! ```
+
+mod faults;
+mod http;
+mod routes;
+mod state;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use faults::{Fault, FaultKind};
+
+use crate::client::{Client, ClientBuilder};
+use crate::error::Error;
+use crate::keys::SigningKey;
+use routes::Shared;
+use state::{Lifecycle, Store, new_guid};
+
+/// Builds an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    port: u16,
+    transition: Duration,
+    token_ttl: Duration,
+    skip_pending: bool,
+    bank_guid: Option<String>,
+    credentials: Option<(String, String)>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            port: 0,
+            transition: Duration::from_millis(200),
+            token_ttl: Duration::from_secs(3600),
+            skip_pending: false,
+            bank_guid: None,
+            credentials: None,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The loopback port to listen on (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How long each lifecycle step takes (`storing`, then `pending`). Default 200 ms.
+    pub fn transition(mut self, transition: Duration) -> Self {
+        self.transition = transition;
+        self
+    }
+
+    /// The `expires_in` of issued tokens (default one hour, rounded down to whole seconds);
+    /// the emulator refuses a token with 401 once it has passed.
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Leave `pending` out: records go from `storing` straight to a final state. The published
+    /// model of Cybrid's release v0.71.72 lists only `storing`, `expired`, `verified`, `failed`,
+    /// and Cybrid's own Python client of that release rejects any other value.
+    pub fn skip_pending(mut self, skip: bool) -> Self {
+        self.skip_pending = skip;
+        self
+    }
+
+    /// The bank's guid (default: random).
+    pub fn bank_guid(mut self, guid: impl Into<String>) -> Self {
+        self.bank_guid = Some(guid.into());
+        self
+    }
+
+    /// Fixed client credentials (default: random).
+    pub fn client_credentials(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.credentials = Some((id.into(), secret.into()));
+        self
+    }
+
+    /// Binds `127.0.0.1` and starts serving on background threads.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the port cannot be bound.
+    pub fn start(self) -> Result<Emulator, Error> {
+        let bank_guid = self.bank_guid.unwrap_or_else(new_guid);
+        let (client_id, client_secret) = self
+            .credentials
+            .unwrap_or_else(|| (new_guid(), new_guid() + &new_guid()));
+        let verification_key_guid = new_guid();
+        let lifecycle = Lifecycle {
+            transition: self.transition,
+            skip_pending: self.skip_pending,
+        };
+        let store = Store::new(
+            bank_guid.clone(),
+            lifecycle,
+            verification_key_guid.clone(),
+            SigningKey::sandbox().verifying_key().clone(),
+        );
+        let shared = Arc::new(Shared::new(
+            store,
+            client_id.clone(),
+            client_secret.clone(),
+            self.token_ttl,
+        ));
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let server = http::Server::start(addr, shared.clone())
+            .map_err(|e| Error::config(format!("the emulator could not listen on {addr}: {e}")))?;
+        let url = format!("http://{}", server.addr());
+        Ok(Emulator {
+            server,
+            shared,
+            url,
+            bank_guid,
+            client_id,
+            client_secret,
+            verification_key_guid,
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops it and frees its port.
+pub struct Emulator {
+    server: http::Server,
+    shared: Arc<Shared>,
+    url: String,
+    bank_guid: String,
+    client_id: String,
+    client_secret: String,
+    verification_key_guid: String,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.url)
+            .field("bank_guid", &self.bank_guid)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The emulator's counters (`GET /_emulator/stats`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    /// Requests seen, by `METHOD path` (no query).
+    pub requests: BTreeMap<String, u64>,
+    /// TCP connections accepted.
+    pub connections: u64,
+    /// Requests to `/oauth/token`, granted or not.
+    pub token_requests: u64,
+    /// Identity records stored.
+    pub records: u64,
+}
+
+impl Stats {
+    /// Requests seen for `METHOD path`.
+    pub fn count(&self, method_and_path: &str) -> u64 {
+        self.requests.get(method_and_path).copied().unwrap_or(0)
+    }
+}
+
+impl Emulator {
+    /// A builder with every default.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// An emulator with every default.
+    ///
+    /// # Errors
+    /// As [`EmulatorBuilder::start`].
+    pub fn start() -> Result<Emulator, Error> {
+        EmulatorBuilder::default().start()
+    }
+
+    /// The Bank API base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The OAuth 2.0 token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/token", self.url)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// The emulated bank's guid (the `iss` of its tokens).
+    pub fn bank_guid(&self) -> &str {
+        &self.bank_guid
+    }
+
+    /// The client id the token endpoint accepts.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The client secret the token endpoint accepts (not printed by `Debug`).
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
+    }
+
+    /// The pre-registered verification key: the public half of [`SigningKey::sandbox`],
+    /// first in the key list, as in Cybrid's sandbox.
+    pub fn verification_key_guid(&self) -> &str {
+        &self.verification_key_guid
+    }
+
+    /// A client builder pointed at this emulator with its credentials.
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder()
+            .base_url(self.url())
+            .token_url(self.token_url())
+            .client_credentials(self.client_id(), self.client_secret())
+    }
+
+    /// A client for this emulator.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`].
+    pub fn client(&self) -> Result<Client, Error> {
+        self.client_builder().build()
+    }
+
+    /// The one-line JSON description a program needs to use the emulator.
+    pub fn connection_json(&self) -> String {
+        serde_json::json!({
+            "url": self.url,
+            "token_url": self.token_url(),
+            "bank_guid": self.bank_guid,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "verification_key_guid": self.verification_key_guid,
+        })
+        .to_string()
+    }
+
+    /// Adds a fault (the same as `POST /_emulator/faults`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a rate outside 0..=1 or a status outside 100..=599.
+    pub fn add_fault(&self, fault: Fault) -> Result<(), Error> {
+        fault.check().map_err(|why| Error::invalid("fault", why))?;
+        self.shared.faults.add(fault);
+        Ok(())
+    }
+
+    /// Removes every fault (the same as `DELETE /_emulator/faults`).
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// The counters (the same as `GET /_emulator/stats`).
+    pub fn stats(&self) -> Stats {
+        // The value is built by this crate from these very fields.
+        serde_json::from_value(self.shared.stats()).expect("stats serialize to Stats")
+    }
+}
