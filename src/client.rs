@@ -464,6 +464,15 @@ impl Client {
         ClientBuilder::from_vars(|name| std::env::var(name).ok())?.build()
     }
 
+    /// Fetches an access token now, so that wrong credentials fail here rather than on the
+    /// first call. Calls fetch tokens on their own; this is never required.
+    ///
+    /// # Errors
+    /// [`Error::Token`] when the token endpoint refuses; transport errors.
+    pub fn authenticate(&self) -> Result<(), Error> {
+        self.bearer(Instant::now() + self.inner.timeout).map(|_| ())
+    }
+
     /// The Bank API base URL in use.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
