@@ -859,11 +859,21 @@ impl Client {
                 .limit(inner.max_body_bytes)
                 .read_to_vec()
             {
-                Ok(body) => Attempt::Answer {
-                    status,
-                    request_id,
-                    retry_after,
-                    body,
+                // JSON is UTF-8; a success body that is not would otherwise be mangled or
+                // misreported as a model mismatch. Error bodies keep their status instead.
+                Ok(body) => match std::str::from_utf8(&body) {
+                    Err(e) if (200..300).contains(&status) => Attempt::Failed {
+                        error: Error::InvalidUtf8 {
+                            valid_up_to: e.valid_up_to(),
+                        },
+                        kind: FailureKind::Answered,
+                    },
+                    _ => Attempt::Answer {
+                        status,
+                        request_id,
+                        retry_after,
+                        body,
+                    },
                 },
                 Err(ureq::Error::BodyExceedsLimit(_)) => Attempt::Failed {
                     error: Error::BodyTooLarge {

@@ -57,6 +57,25 @@ impl fmt::Debug for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Sets how many retries follow a failed first attempt (0: none).
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Sets the first backoff ceiling and the largest one.
+    pub fn with_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.base_delay = base;
+        self.max_delay = max.max(base);
+        self
+    }
+
+    /// Sets the longest `Retry-After` honoured.
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
     /// Replaces the jitter source: a function returning a fraction in `[0, 1)`. Tests pass a
     /// constant to make every wait exact.
     pub fn with_jitter(mut self, jitter: impl Fn() -> f64 + Send + Sync + 'static) -> Self {

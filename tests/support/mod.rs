@@ -90,6 +90,15 @@ pub fn with_header(reply: Reply, name: &str, value: &str) -> Reply {
     }
 }
 
+/// A loopback port with nothing listening on it (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A token answer.
 pub fn token(value: &str, expires_in: u64) -> Reply {
     json(
@@ -110,7 +119,15 @@ pub struct ScriptedServer {
 impl ScriptedServer {
     /// Starts a server; `handler` gets each request and its 0-based sequence number.
     pub fn start(handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0, handler)
+    }
+
+    /// Starts on a given loopback port (0: any).
+    pub fn start_on(
+        port: u16,
+        handler: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
