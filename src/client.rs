@@ -16,6 +16,7 @@ use crate::models::{
     self, IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey,
     VerificationKey, VerificationKeyList,
 };
+use crate::resolver::CachingResolver;
 use crate::retry::{Decision, Failure, FailureKind, Method, RetryPolicy};
 use crate::wait::WaitOptions;
 
@@ -25,6 +26,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default limit on a response body.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+/// A first attempt that starts within this of the call's start runs under the agent's
+/// timeout (the call's own) instead of a per-request one.
+const SAME_DEADLINE_SLACK: Duration = Duration::from_millis(1);
 /// Idle connections kept per host, so a client shared by several threads reuses them.
 const IDLE_CONNECTIONS_PER_HOST: usize = 16;
 /// Per-page size of [`Client::identity_records`] unless the params say otherwise.
@@ -315,7 +319,11 @@ impl ClientBuilder {
             .build();
         Ok(Client {
             inner: Arc::new(Inner {
-                agent: config.new_agent(),
+                agent: ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::default(),
+                    CachingResolver::default(),
+                ),
                 base_url,
                 token_url,
                 credentials,
@@ -827,18 +835,18 @@ impl Client {
         if let Some(token) = token {
             builder = builder.header("Authorization", format!("Bearer {}", token.expose()));
         }
-        if body.is_some() {
-            builder = builder.header("Content-Type", "application/json");
-        }
-        let request = builder
-            .body(body.unwrap_or_default())
-            .map_err(|e| Error::config(format!("{label}: the request could not be built ({e})")))?;
-        let request = inner
-            .agent
-            .configure_request(request)
-            .timeout_global(Some(remaining))
-            .build();
-        let mut response = match inner.agent.run(request) {
+        // A request without a body is sent without one: an empty body would add a
+        // `content-length: 0` header and ureq's separate body write to every GET.
+        let sent = match body {
+            Some(bytes) => {
+                let request = builder
+                    .header("Content-Type", "application/json")
+                    .body(bytes);
+                self.run(label, request, remaining)?
+            }
+            None => self.run(label, builder.body(()), remaining)?,
+        };
+        let mut response = match sent {
             Ok(response) => response,
             Err(e) => return Ok(failed(label, e)),
         };
@@ -885,6 +893,30 @@ impl Client {
                 Err(e) => failed(label, e),
             },
         )
+    }
+}
+
+impl Client {
+    /// Runs one built request on the shared agent with the call's remaining time.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        label: &str,
+        request: Result<http::Request<S>, http::Error>,
+        remaining: Duration,
+    ) -> Result<Result<http::Response<ureq::Body>, ureq::Error>, Error> {
+        let request = request
+            .map_err(|e| Error::config(format!("{label}: the request could not be built ({e})")))?;
+        let agent = &self.inner.agent;
+        // The agent's own global timeout is the whole call's; only a later attempt, with less
+        // time left, needs a request-level copy of the configuration to carry a shorter one.
+        if remaining + SAME_DEADLINE_SLACK >= self.inner.timeout {
+            return Ok(agent.run(request));
+        }
+        let request = agent
+            .configure_request(request)
+            .timeout_global(Some(remaining))
+            .build();
+        Ok(agent.run(request))
     }
 }
 

@@ -34,6 +34,7 @@ pub mod emulator;
 mod error;
 pub mod keys;
 pub mod models;
+mod resolver;
 pub mod retry;
 mod wait;
 

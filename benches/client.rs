@@ -1,0 +1,403 @@
+//! The Client against the emulator, each figure beside a baseline measured in the same run.
+//!
+//! Run: `cargo bench --bench client --features emulator` (or plain `cargo bench`, which
+//! enables it through the bench's required feature). Groups:
+//! - client overhead: `get_identity_record` / `list_identity_records` through the Client,
+//!   beside the same request with a bare `ureq::Agent` (same emulator, same connection reuse,
+//!   same header, same decoding into the crate's model);
+//! - connection reuse: TCP connections the emulator accepted for 1,000 sequential calls;
+//! - batch attestation: customers signed and created by 1, 2, 4 threads sharing one Client;
+//! - listing memory: peak RSS (`/usr/bin/time -v`) of a child process walking 10,000 records
+//!   with `identity_records()`, beside one walking 100;
+//! - cold start: a child process that builds a Client, signs one token and makes one call,
+//!   spawn to exit, beside the same binary exiting at once.
+//!
+//! The child processes are this bench binary itself, run with `--child …`, so no other build
+//! is needed; the emulator stays in the parent, out of the children's memory.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use cybrid_identity::emulator::Emulator;
+use cybrid_identity::{
+    Attestation, Client, IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord,
+    SigningKey,
+};
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+/// Median µs per call of `f`, over rounds of `batch` calls lasting about `budget`.
+fn median_us(budget: Duration, batch: u32, mut f: impl FnMut()) -> f64 {
+    for _ in 0..batch {
+        f();
+    }
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 11 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        samples.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(batch));
+    }
+    median(samples)
+}
+
+/// Measures `a` and `b` in alternating rounds so drift hits both alike; returns their medians.
+fn side_by_side(
+    rounds: usize,
+    budget: Duration,
+    batch: u32,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (f64, f64) {
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        xs.push(median_us(budget, batch, &mut a));
+        ys.push(median_us(budget, batch, &mut b));
+    }
+    (median(xs), median(ys))
+}
+
+fn customer(i: usize) -> String {
+    format!("{i:032x}")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        child(&args[pos + 1..]);
+        return;
+    }
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    println!(
+        "machine: {machine}, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    overhead();
+    connection_reuse();
+    batch();
+    listing_memory();
+    cold_start();
+}
+
+fn overhead() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(1))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let key = SigningKey::sandbox();
+    let token = Attestation::new(emu.bank_guid(), customer(1), emu.verification_key_guid())
+        .sign(&key)
+        .unwrap();
+    for _ in 0..25 {
+        client
+            .create_identity_record(&PostIdentityRecord::attestation(customer(1), token.clone()))
+            .unwrap();
+    }
+    let guid = client
+        .list_identity_records(&ListParams::new())
+        .unwrap()
+        .objects[0]
+        .guid
+        .clone()
+        .unwrap();
+
+    // The bare baseline: one agent, the same bearer token, the same decoding.
+    let bearer = {
+        let body = serde_json::json!({"grant_type": "client_credentials", "client_id": emu.client_id(), "client_secret": emu.client_secret()});
+        let agent = ureq::Agent::new_with_defaults();
+        let mut resp = agent
+            .post(emu.token_url())
+            .content_type("application/json")
+            .send(body.to_string())
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap();
+        format!("Bearer {}", v["access_token"].as_str().unwrap())
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let get_url = format!("{}/api/identity_records/{guid}", emu.url());
+    let list_url = format!("{}/api/identity_records?page=0&per_page=25", emu.url());
+    let budget = Duration::from_millis(400);
+
+    let (client_get, bare_get) = side_by_side(
+        5,
+        budget,
+        50,
+        || {
+            black_box(client.get_identity_record(&guid).unwrap());
+        },
+        || {
+            let mut r = agent
+                .get(&get_url)
+                .header("Authorization", &bearer)
+                .header("Accept", "application/json")
+                .call()
+                .unwrap();
+            let body = r.body_mut().read_to_vec().unwrap();
+            black_box(serde_json::from_slice::<IdentityRecord>(&body).unwrap());
+        },
+    );
+    let params = ListParams::new().page(0).per_page(25);
+    let (client_list, bare_list) = side_by_side(
+        5,
+        budget,
+        20,
+        || {
+            black_box(client.list_identity_records(&params).unwrap());
+        },
+        || {
+            let mut r = agent
+                .get(&list_url)
+                .header("Authorization", &bearer)
+                .header("Accept", "application/json")
+                .call()
+                .unwrap();
+            let body = r.body_mut().read_to_vec().unwrap();
+            black_box(serde_json::from_slice::<IdentityRecordList>(&body).unwrap());
+        },
+    );
+    println!("\n[client overhead] median µs per call against the emulator (same run, interleaved)");
+    println!("call                         Client   bare ureq   ratio");
+    println!(
+        "get_identity_record        {client_get:>8.1}  {bare_get:>10.1}   {:.3}",
+        client_get / bare_get
+    );
+    println!(
+        "list_identity_records (25) {client_list:>8.1}  {bare_list:>10.1}   {:.3}",
+        client_list / bare_list
+    );
+}
+
+fn connection_reuse() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(1))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let key = SigningKey::sandbox();
+    let token = Attestation::new(emu.bank_guid(), customer(1), emu.verification_key_guid())
+        .sign(&key)
+        .unwrap();
+    let guid = client
+        .create_identity_record(&PostIdentityRecord::attestation(customer(1), token))
+        .unwrap()
+        .guid
+        .unwrap();
+    let before = emu.stats().connections;
+    let start = Instant::now();
+    for _ in 0..1000 {
+        black_box(client.get_identity_record(&guid).unwrap());
+    }
+    let elapsed = start.elapsed();
+    let stats = emu.stats();
+    println!("\n[connection reuse] 1,000 sequential get_identity_record calls");
+    println!(
+        "TCP connections accepted during the calls: {} (1 in all, token request included: {}); {:.0} calls/s",
+        stats.connections - before,
+        stats.connections,
+        1000.0 / elapsed.as_secs_f64()
+    );
+}
+
+fn batch() {
+    const N: usize = 240;
+    let key = SigningKey::sandbox();
+    println!(
+        "\n[batch attestation] {N} customers signed and created, T threads sharing one Client"
+    );
+    println!("threads   attestations/s   vs 1 thread");
+    let mut one = 0.0;
+    for threads in [1usize, 2, 4] {
+        let emu = Emulator::builder()
+            .transition(Duration::from_millis(1))
+            .start()
+            .unwrap();
+        let client = emu.client().unwrap();
+        client.authenticate().unwrap();
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let (client, key, emu) = (&client, &key, &emu);
+                s.spawn(move || {
+                    for i in (t..N).step_by(threads) {
+                        let c = customer(i);
+                        let token =
+                            Attestation::new(emu.bank_guid(), &c, emu.verification_key_guid())
+                                .sign(key)
+                                .unwrap();
+                        client
+                            .create_identity_record(&PostIdentityRecord::attestation(c, token))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let rate = N as f64 / start.elapsed().as_secs_f64();
+        assert_eq!(emu.stats().records as usize, N);
+        if threads == 1 {
+            one = rate;
+        }
+        println!("{threads:>7}   {rate:>14.1}   {:.2}", rate / one);
+    }
+}
+
+/// Peak RSS in KiB of `self --child args…`, from `/usr/bin/time -v`.
+fn peak_rss_kib(args: &[&str], env: &[(&str, String)]) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(exe)
+        .arg("--child")
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn emulator_env(emu: &Emulator) -> Vec<(&'static str, String)> {
+    vec![
+        ("CYBRID_BASE_URL", emu.url().to_owned()),
+        ("CYBRID_TOKEN_URL", emu.token_url()),
+        ("CYBRID_CLIENT_ID", emu.client_id().to_owned()),
+        ("CYBRID_CLIENT_SECRET", emu.client_secret().to_owned()),
+    ]
+}
+
+fn listing_memory() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(1))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let key = SigningKey::sandbox();
+    let small = customer(7);
+    let token_small = Attestation::new(emu.bank_guid(), &small, emu.verification_key_guid())
+        .sign(&key)
+        .unwrap();
+    let big = customer(8);
+    let token_big = Attestation::new(emu.bank_guid(), &big, emu.verification_key_guid())
+        .sign(&key)
+        .unwrap();
+    // 100 records of one customer, 10,000 of another; one token each (the emulator does not
+    // require unique jti values).
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (client, small, big, ts, tb) = (&client, &small, &big, &token_small, &token_big);
+            s.spawn(move || {
+                for i in (t..10_100).step_by(4) {
+                    let (c, tok) = if i < 100 { (small, ts) } else { (big, tb) };
+                    client
+                        .create_identity_record(&PostIdentityRecord::attestation(
+                            c.clone(),
+                            tok.clone(),
+                        ))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let env = emulator_env(&emu);
+    let mut rows = Vec::new();
+    for (label, who) in [("100 records", &small), ("10,000 records", &big)] {
+        let peaks: Vec<f64> = (0..3)
+            .filter_map(|_| peak_rss_kib(&["walk", who], &env))
+            .map(|k| k as f64)
+            .collect();
+        rows.push((label, median(peaks)));
+    }
+    println!(
+        "\n[listing memory] peak RSS of a process walking identity_records() (100 per page), /usr/bin/time -v, median of 3"
+    );
+    println!("walk              peak KiB   vs 100");
+    for (label, kib) in &rows {
+        println!("{label:<15} {kib:>10.0}   {:.3}", kib / rows[0].1);
+    }
+}
+
+fn cold_start() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(1))
+        .start()
+        .unwrap();
+    let env = emulator_env(&emu);
+    let exe = std::env::current_exe().unwrap();
+    let run = |mode: &str| {
+        let t = Instant::now();
+        let status = Command::new(&exe)
+            .args(["--child", mode])
+            .envs(env.iter().map(|(k, v)| (*k, v)))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let (mut full, mut noop) = (Vec::new(), Vec::new());
+    for _ in 0..21 {
+        full.push(run("cold"));
+        noop.push(run("noop"));
+    }
+    let (full, noop) = (median(full), median(noop));
+    println!("\n[cold start] spawn to exit, median of 21");
+    println!("process                                            ms");
+    println!("build Client + sign one token + one create call {full:>6.1}");
+    println!("same binary, exiting at once                    {noop:>6.1}");
+}
+
+/// The child processes.
+fn child(args: &[String]) {
+    match args.first().map(String::as_str) {
+        Some("noop") => {}
+        Some("cold") => {
+            let client = Client::from_env().unwrap();
+            let key = SigningKey::sandbox();
+            let keys = std::env::var("CYBRID_BASE_URL").unwrap();
+            black_box(keys);
+            // Bank and key guids do not matter for the cost: the record is created either way.
+            let token = Attestation::new(customer(1), customer(2), customer(3))
+                .sign(&key)
+                .unwrap();
+            client
+                .create_identity_record(&PostIdentityRecord::attestation(customer(2), token))
+                .unwrap();
+        }
+        Some("walk") => {
+            let who = &args[1];
+            let client = Client::from_env().unwrap();
+            let mut n = 0u64;
+            for record in
+                client.identity_records(ListParams::new().customer_guid(who).per_page(100))
+            {
+                black_box(record.unwrap());
+                n += 1;
+            }
+            assert!(n == 100 || n == 10_000, "walked {n}");
+        }
+        other => panic!("unknown child mode {other:?}"),
+    }
+}
