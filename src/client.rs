@@ -16,6 +16,7 @@ use crate::models::{
     self, IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey,
     VerificationKey, VerificationKeyList,
 };
+use crate::pages::IdentityRecords;
 use crate::resolver::CachingResolver;
 use crate::retry::{Decision, Failure, FailureKind, Method, RetryPolicy};
 use crate::wait::WaitOptions;
@@ -31,8 +32,6 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 const SAME_DEADLINE_SLACK: Duration = Duration::from_millis(1);
 /// Idle connections kept per host, so a client shared by several threads reuses them.
 const IDLE_CONNECTIONS_PER_HOST: usize = 16;
-/// Per-page size of [`Client::identity_records`] unless the params say otherwise.
-const ITERATOR_PER_PAGE: i64 = 100;
 
 /// Which Cybrid environment to talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -524,17 +523,7 @@ impl Client {
     /// says otherwise). Holds one page at a time, stops after the server's `total`, and
     /// ends with an error rather than loop if the server sends the same page twice.
     pub fn identity_records(&self, params: ListParams) -> IdentityRecords {
-        let per_page = params.get_per_page().unwrap_or(ITERATOR_PER_PAGE);
-        IdentityRecords {
-            client: self.clone(),
-            next_page: params.get_page().unwrap_or(0),
-            params: params.per_page(per_page),
-            buffer: Vec::new().into_iter(),
-            yielded: 0,
-            total: None,
-            previous_guids: None,
-            done: false,
-        }
+        IdentityRecords::new(self.clone(), params)
     }
 
     /// Polls an identity record until it is `verified`, `failed` or `expired`, pausing
@@ -995,71 +984,6 @@ fn failed(label: &str, e: ureq::Error) -> Attempt {
     Attempt::Failed {
         error: transport(label, kind, message, Some(e)),
         kind: failure,
-    }
-}
-
-/// Every identity record of a listing, fetched a page at a time; see [`Client::identity_records`].
-pub struct IdentityRecords {
-    client: Client,
-    params: ListParams,
-    next_page: i64,
-    buffer: std::vec::IntoIter<IdentityRecord>,
-    yielded: u64,
-    total: Option<u64>,
-    previous_guids: Option<Vec<Option<String>>>,
-    done: bool,
-}
-
-impl fmt::Debug for IdentityRecords {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityRecords")
-            .field("params", &self.params)
-            .field("next_page", &self.next_page)
-            .field("yielded", &self.yielded)
-            .field("total", &self.total)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Iterator for IdentityRecords {
-    type Item = Result<IdentityRecord, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.done || self.total.is_some_and(|total| self.yielded >= total) {
-                self.done = true;
-                return None;
-            }
-            if let Some(record) = self.buffer.next() {
-                self.yielded += 1;
-                return Some(Ok(record));
-            }
-            let params = self.params.clone().page(self.next_page);
-            let page = match self.client.list_identity_records(&params) {
-                Ok(page) => page,
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            };
-            let guids: Vec<Option<String>> = page.objects.iter().map(|r| r.guid.clone()).collect();
-            if page.objects.is_empty() {
-                self.done = true;
-                return None;
-            }
-            if self.previous_guids.as_ref() == Some(&guids) {
-                self.done = true;
-                return Some(Err(Error::Pagination(format!(
-                    "page {} repeated the records of page {}; stopped instead of looping",
-                    self.next_page,
-                    self.next_page - 1
-                ))));
-            }
-            self.total = Some(page.total);
-            self.previous_guids = Some(guids);
-            self.next_page += 1;
-            self.buffer = page.objects.into_iter();
-        }
     }
 }
 

@@ -1,26 +1,35 @@
 //! # cybrid-identity
 //!
-//! Attest your customers' identities to Cybrid's Bank API from synchronous Rust.
+//! Attest your customers' identities to Cybrid's Bank API from synchronous Rust: no async
+//! runtime, a handful of dependencies, and no secret ever printed.
 //!
 //! A bank that ran its own know-your-customer checks vouches for a customer with an
 //! *attestation*: an RS512 JWT signed with the bank's RSA key, whose public half the bank
 //! registered with Cybrid as a *verification key*. This crate signs those tokens by hand
-//! (no JWT library), checks them the way Cybrid's server does, and talks to the API.
+//! (no JWT library, [`attestation`]), checks them the way Cybrid's server does
+//! ([`attestation::check`]), and talks to the API through one blocking [`Client`].
 //!
-//! ```
-//! use cybrid_identity::{Attestation, SigningKey, PostIdentityRecord};
+//! ```no_run
+//! use cybrid_identity::{Attestation, Client, ListParams, PostIdentityRecord, SigningKey, WaitOptions};
 //!
-//! let key = SigningKey::sandbox(); // sandbox only: its private half is public
-//! let token = Attestation::new(
-//!     "0f0e0d0c0b0a09080706050403020100", // your bank's guid
-//!     "c0ffee00c0ffee00c0ffee00c0ffee00", // the customer's guid
-//!     "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d", // the verification key's guid (the JWT's kid)
-//! )
-//! .sign(&key)?;
-//! let body = PostIdentityRecord::attestation("c0ffee00c0ffee00c0ffee00c0ffee00", token);
-//! # let _ = body;
+//! // CYBRID_CLIENT_ID, CYBRID_CLIENT_SECRET, … (see `Client::from_env`).
+//! let client = Client::from_env()?;
+//! // The bank's verification key: in the sandbox, the first one is the default key.
+//! let key = client.list_verification_keys(&ListParams::new())?.objects.remove(0);
+//! let (kid, bank) = (key.guid.unwrap(), key.bank_guid.unwrap());
+//!
+//! let customer = "c0ffee00c0ffee00c0ffee00c0ffee00";
+//! // Sandbox only: Cybrid publishes this key. In production: SigningKey::from_env().
+//! let token = Attestation::new(&bank, customer, &kid).sign(&SigningKey::sandbox())?;
+//! let record = client.create_identity_record(&PostIdentityRecord::attestation(customer, token))?;
+//! let done = client.wait_for_identity_record(record.guid.as_deref().unwrap(), &WaitOptions::default())?;
+//! println!("{:?} {:?}", done.state(), done.failure_code());
 //! # Ok::<_, cybrid_identity::Error>(())
 //! ```
+//!
+//! Offline, the `emulator` feature serves Cybrid's identity API on loopback (see
+//! `cybrid_identity::emulator`), and the `cli` feature builds the `cybrid-identity` command.
+//! What is retried and what never is: [`retry`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -34,6 +43,7 @@ pub mod emulator;
 mod error;
 pub mod keys;
 pub mod models;
+mod pages;
 mod resolver;
 pub mod retry;
 mod wait;
@@ -42,7 +52,7 @@ pub use attestation::{Attestation, Claims};
 pub use auth::DEFAULT_SCOPES;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
-    Environment, IdentityRecords,
+    Environment,
 };
 pub use error::{ApiError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind};
 pub use keys::{SigningKey, VerifyingKey};
@@ -51,5 +61,6 @@ pub use models::{
     IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey, VerificationKey,
     VerificationKeyFailureCode, VerificationKeyList, VerificationKeyState,
 };
+pub use pages::IdentityRecords;
 pub use retry::RetryPolicy;
 pub use wait::WaitOptions;
