@@ -498,7 +498,7 @@ impl Client {
         record: &PostIdentityRecord,
     ) -> Result<IdentityRecord, Error> {
         let request = api::create_identity_record(record)?;
-        self.execute(&request, |body| models::decode(request.what, body))
+        self.execute(&request)
     }
 
     /// Reads one identity record.
@@ -507,7 +507,7 @@ impl Client {
     /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
     pub fn get_identity_record(&self, guid: &str) -> Result<IdentityRecord, Error> {
         let request = api::get_identity_record(guid)?;
-        self.execute(&request, |body| models::decode(request.what, body))
+        self.execute(&request)
     }
 
     /// Reads one page of identity records.
@@ -516,7 +516,7 @@ impl Client {
     /// [`Error::InvalidInput`] for bad params, checked before sending.
     pub fn list_identity_records(&self, params: &ListParams) -> Result<IdentityRecordList, Error> {
         let request = api::list_identity_records(params)?;
-        self.execute(&request, |body| models::decode(request.what, body))
+        self.execute(&request)
     }
 
     /// Every identity record matching `params`, page by page (100 a page unless `params`
@@ -571,7 +571,7 @@ impl Client {
         key: &PostVerificationKey,
     ) -> Result<VerificationKey, Error> {
         let request = api::create_verification_key(key)?;
-        self.execute(&request, |body| models::decode(request.what, body))
+        self.execute(&request)
     }
 
     /// Reads one verification key.
@@ -580,7 +580,7 @@ impl Client {
     /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
     pub fn get_verification_key(&self, guid: &str) -> Result<VerificationKey, Error> {
         let request = api::get_verification_key(guid)?;
-        self.execute(&request, |body| models::decode(request.what, body))
+        self.execute(&request)
     }
 
     /// Reads one page of verification keys (in Cybrid's sandbox, the first is the default key).
@@ -592,15 +592,11 @@ impl Client {
         params: &ListParams,
     ) -> Result<VerificationKeyList, Error> {
         let request = api::list_verification_keys(params)?;
-        self.execute(&request, |body| models::decode(request.what, body))
+        self.execute(&request)
     }
 
     /// Sends `request` with retries, within the client's timeout, and decodes the answer.
-    fn execute<T>(
-        &self,
-        request: &ApiRequest,
-        decode: impl Fn(&[u8]) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+    fn execute<T: serde::de::DeserializeOwned>(&self, request: &ApiRequest) -> Result<T, Error> {
         let inner = &self.inner;
         let deadline = Instant::now() + inner.timeout;
         let url = self.url(request);
@@ -619,7 +615,7 @@ impl Client {
             )?;
             let (error, failure) = match outcome {
                 Attempt::Answer { status, body, .. } if (200..300).contains(&status) => {
-                    match decode(&body) {
+                    match models::decode::<T>(request.what, &body) {
                         Ok(value) => return Ok(value),
                         // A body cut short is a broken answer, not a different model: retry a GET.
                         Err(error) if matches!(&error, Error::Decode { source, .. } if source.is_eof()) => {
@@ -659,24 +655,38 @@ impl Client {
                 }
                 Attempt::Failed { error, kind } => (error, Failure::new(kind)),
             };
-            match inner
-                .retry
-                .decide(attempt, request.method, &failure, SystemTime::now())
-            {
-                Decision::RetryAfter(wait) if Instant::now() + wait < deadline => {
-                    (inner.sleep)(wait);
-                    attempt += 1;
-                }
-                _ => {
-                    let may_have_arrived = match failure.kind {
-                        FailureKind::NotSent => false,
-                        FailureKind::MaybeSent | FailureKind::Answered => true,
-                        // The server refused it: nothing was created.
-                        FailureKind::Status(status) => !(400..500).contains(&status),
-                    };
-                    return Err(self.unknown_outcome(request, error, may_have_arrived));
-                }
+            if !self.pause_before_retry(&mut attempt, request.method, &failure, deadline) {
+                let may_have_arrived = match failure.kind {
+                    FailureKind::NotSent => false,
+                    FailureKind::MaybeSent | FailureKind::Answered => true,
+                    // The server refused it: nothing was created.
+                    FailureKind::Status(status) => !(400..500).contains(&status),
+                };
+                return Err(self.unknown_outcome(request, error, may_have_arrived));
             }
+        }
+    }
+
+    /// Asks the retry policy about a failed attempt; if it says retry and the wait fits
+    /// before `deadline`, waits, counts the attempt and returns `true`.
+    fn pause_before_retry(
+        &self,
+        attempt: &mut u32,
+        method: Method,
+        failure: &Failure,
+        deadline: Instant,
+    ) -> bool {
+        match self
+            .inner
+            .retry
+            .decide(*attempt, method, failure, SystemTime::now())
+        {
+            Decision::RetryAfter(wait) if Instant::now() + wait < deadline => {
+                (self.inner.sleep)(wait);
+                *attempt += 1;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -781,15 +791,9 @@ impl Client {
                 }
                 Attempt::Failed { error, kind } => (error, Failure::new(kind)),
             };
-            match inner
-                .retry
-                .decide(attempt, Method::Get, &failure, SystemTime::now())
-            {
-                Decision::RetryAfter(wait) if Instant::now() + wait < deadline => {
-                    (inner.sleep)(wait);
-                    attempt += 1;
-                }
-                _ => return Err(error),
+            // Asking for a token twice creates nothing: retried as a read.
+            if !self.pause_before_retry(&mut attempt, Method::Get, &failure, deadline) {
+                return Err(error);
             }
         }
     }

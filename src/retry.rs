@@ -40,7 +40,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(20),
-            jitter: Arc::new(random_fraction),
+            jitter: Arc::new(default_jitter),
         }
     }
 }
@@ -195,14 +195,18 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     })
 }
 
-/// A uniformly random fraction in `[0, 1)` from the operating system.
-fn random_fraction() -> f64 {
+/// A uniformly random fraction in `[0, 1)` from the operating system, or `None` if the
+/// random source fails.
+pub(crate) fn random_fraction() -> Option<f64> {
     let mut bytes = [0u8; 8];
-    // Should the random source fail, waiting the full ceiling is a safe fallback.
-    if getrandom::fill(&mut bytes).is_err() {
-        return 1.0;
-    }
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+    getrandom::fill(&mut bytes).ok()?;
+    // The top 53 bits, the precision of an f64 mantissa.
+    Some((u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// The default jitter: should the random source fail, waiting the full ceiling is safe.
+fn default_jitter() -> f64 {
+    random_fraction().unwrap_or(1.0)
 }
 
 #[cfg(test)]
@@ -342,7 +346,7 @@ mod tests {
     #[test]
     fn random_fraction_is_in_range() {
         for _ in 0..1000 {
-            let f = random_fraction();
+            let f = random_fraction().unwrap();
             assert!((0.0..1.0).contains(&f));
         }
     }

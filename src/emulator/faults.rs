@@ -151,12 +151,9 @@ impl FaultSet {
     }
 }
 
+/// A random draw for `rate`; without a random source, a rated fault never fires.
 fn chance() -> f64 {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        return 0.0;
-    }
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+    crate::retry::random_fraction().unwrap_or(1.0)
 }
 
 #[cfg(test)]
