@@ -587,6 +587,12 @@ fn eight_threads_250_calls_each_under_token_expiry_and_5_percent_503s() {
     let fetches = stats.token_requests - tokens_before;
     // A 2 s token is refreshed every 1.8 s: one fetch per expiry, not per thread.
     let expected = (elapsed / 1.8).ceil() as u64;
+    println!(
+        "{fetches} token fetches in {elapsed:.1} s; {} GETs; {} creates succeeded of 40; {} records",
+        stats.count(&format!("GET {RECORDS}/{guid}")),
+        created.load(Ordering::SeqCst),
+        stats.records
+    );
     assert!(
         fetches <= expected + 1,
         "{fetches} token fetches in {elapsed:.1} s"

@@ -185,6 +185,7 @@ impl Drop for ScriptedServer {
 }
 
 fn serve(stream: TcpStream, connection: usize, log: &Mutex<Vec<Recorded>>, handler: &Handler) {
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
@@ -247,11 +248,10 @@ fn serve(stream: TcpStream, connection: usize, log: &Mutex<Vec<Recorded>>, handl
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
                 head.push_str("\r\n");
-                if stream
-                    .write_all(head.as_bytes())
-                    .and_then(|_| stream.write_all(&body))
-                    .is_err()
-                {
+                // One write, so the head and body never wait on each other's ACKs.
+                let mut bytes = head.into_bytes();
+                bytes.extend_from_slice(&body);
+                if stream.write_all(&bytes).is_err() {
                     return;
                 }
             }
