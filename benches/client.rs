@@ -19,33 +19,14 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{median, median_us};
 use cybrid_identity::emulator::Emulator;
 use cybrid_identity::{
     Attestation, Client, IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord,
     SigningKey,
 };
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[samples.len() / 2]
-}
-
-/// Median µs per call of `f`, over rounds of `batch` calls lasting about `budget`.
-fn median_us(budget: Duration, batch: u32, mut f: impl FnMut()) -> f64 {
-    for _ in 0..batch {
-        f();
-    }
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 11 {
-        let t = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        samples.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(batch));
-    }
-    median(samples)
-}
 
 /// Measures `a` and `b` in alternating rounds so drift hits both alike; returns their medians.
 fn side_by_side(
@@ -144,14 +125,7 @@ fn overhead() {
             black_box(client.get_identity_record(&guid).unwrap());
         },
         || {
-            let mut r = agent
-                .get(&get_url)
-                .header("Authorization", &bearer)
-                .header("Accept", "application/json")
-                .call()
-                .unwrap();
-            let body = r.body_mut().read_to_vec().unwrap();
-            black_box(serde_json::from_slice::<IdentityRecord>(&body).unwrap());
+            black_box(bare_call::<IdentityRecord>(&agent, &get_url, &bearer));
         },
     );
     let params = ListParams::new().page(0).per_page(25);
@@ -163,14 +137,7 @@ fn overhead() {
             black_box(client.list_identity_records(&params).unwrap());
         },
         || {
-            let mut r = agent
-                .get(&list_url)
-                .header("Authorization", &bearer)
-                .header("Accept", "application/json")
-                .call()
-                .unwrap();
-            let body = r.body_mut().read_to_vec().unwrap();
-            black_box(serde_json::from_slice::<IdentityRecordList>(&body).unwrap());
+            black_box(bare_call::<IdentityRecordList>(&agent, &list_url, &bearer));
         },
     );
     println!("\n[client overhead] median µs per call against the emulator (same run, interleaved)");
@@ -183,6 +150,18 @@ fn overhead() {
         "list_identity_records (25) {client_list:>8.1}  {bare_list:>10.1}   {:.3}",
         client_list / bare_list
     );
+}
+
+/// The baseline: a bare agent, the same headers, the body decoded into the same model.
+fn bare_call<T: serde::de::DeserializeOwned>(agent: &ureq::Agent, url: &str, bearer: &str) -> T {
+    let mut r = agent
+        .get(url)
+        .header("Authorization", bearer)
+        .header("Accept", "application/json")
+        .call()
+        .unwrap();
+    let body = r.body_mut().read_to_vec().unwrap();
+    serde_json::from_slice(&body).unwrap()
 }
 
 fn connection_reuse() {
@@ -376,8 +355,6 @@ fn child(args: &[String]) {
         Some("cold") => {
             let client = Client::from_env().unwrap();
             let key = SigningKey::sandbox();
-            let keys = std::env::var("CYBRID_BASE_URL").unwrap();
-            black_box(keys);
             // Bank and key guids do not matter for the cost: the record is created either way.
             let token = Attestation::new(customer(1), customer(2), customer(3))
                 .sign(&key)

@@ -4,8 +4,11 @@
 //! the ratio of `Attestation::sign` to the bare signing call measured in the same run.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+
+use common::{median, median_us};
 use cybrid_identity::{Attestation, SigningKey, attestation};
 use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::signature::RandomizedSigner as _;
@@ -16,24 +19,6 @@ const PEM: &str = include_str!("../tests/fixtures/sandbox_pkcs8.pem");
 const BANK: &str = "b4e5b3a2c1d0e9f8a7b6c5d4e3f2a1b0";
 const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 const KID: &str = "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d";
-
-/// Runs `f` in rounds of `batch` calls for about `budget`, and returns the median µs per call.
-fn median_us(budget: Duration, batch: u32, mut f: impl FnMut()) -> f64 {
-    for _ in 0..batch {
-        f();
-    }
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 11 {
-        let t = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        samples.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(batch));
-    }
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[samples.len() / 2]
-}
 
 fn main() {
     let budget = Duration::from_secs(3);
@@ -62,9 +47,7 @@ fn main() {
             );
         }));
     }
-    sign.sort_by(|a, b| a.total_cmp(b));
-    raw.sort_by(|a, b| a.total_cmp(b));
-    let (sign, raw) = (sign[1], raw[1]);
+    let (sign, raw) = (median(sign), median(raw));
 
     let parse = median_us(budget, 20, || {
         black_box(SigningKey::from_pem(black_box(PEM)).unwrap());
