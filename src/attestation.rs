@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
+use crate::guid::check as check_guid;
 use crate::keys::{SigningKey, VerifyingKey};
-use crate::models::{FailureCode, check_guid};
+use crate::models::FailureCode;
 
 /// The longest token Cybrid stores (`attestation_details.token`).
 pub const MAX_TOKEN_CHARS: usize = 2048;
@@ -103,7 +104,12 @@ impl Attestation {
         check_guid("customer_guid", &self.customer_guid)?;
         check_guid("verification_key_guid", &self.verification_key_guid)?;
         let iat = self.issued_at.unwrap_or_else(OffsetDateTime::now_utc);
-        let exp = self.expires_at.unwrap_or(iat + DEFAULT_VALIDITY);
+        let exp = match self.expires_at {
+            Some(exp) => exp,
+            None => iat.checked_add(DEFAULT_VALIDITY).ok_or_else(|| {
+                Error::invalid("issued_at", "iat + 365 days is past the year 9999")
+            })?,
+        };
         if exp.unix_timestamp() <= iat.unix_timestamp() {
             return Err(Error::invalid(
                 "expires_at",
@@ -119,7 +125,8 @@ impl Attestation {
                 return Err(Error::invalid("jwt_id", "the jti claim must not be empty"));
             }
             Some(jti) => jti.clone(),
-            None => random_uuid_v4()?,
+            None => crate::rand::uuid_v4()
+                .ok_or_else(|| Error::Signing("the random source failed".to_owned()))?,
         };
 
         let header = format!(
@@ -162,30 +169,9 @@ fn b64_len(n: usize) -> usize {
     (n * 4).div_ceil(3)
 }
 
-/// A random UUID v4 in its canonical lowercase form.
-fn random_uuid_v4() -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::Signing(format!("the random source failed: {e}")))?;
-    Ok(format_uuid_v4(bytes))
-}
-
-fn format_uuid_v4(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 /// The claims of a token that passed [`check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Claims {
     /// The header's `kid`: the verification key's guid.
     pub kid: String,
@@ -335,14 +321,6 @@ fn numeric_date(value: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uuid_v4_has_version_and_variant_bits() {
-        let uuid = format_uuid_v4([0xff; 16]);
-        assert_eq!(uuid, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        let uuid = format_uuid_v4([0; 16]);
-        assert_eq!(uuid, "00000000-0000-4000-8000-000000000000");
-    }
 
     #[test]
     fn b64_len_matches_the_encoder() {

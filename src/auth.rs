@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::sync::lock;
 
 /// The scopes asked for when none are set: everything the identity calls need.
 pub const DEFAULT_SCOPES: [&str; 4] = [
@@ -18,19 +19,22 @@ pub const DEFAULT_SCOPES: [&str; 4] = [
 
 /// The longest a token is refreshed ahead of its expiry.
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// The longest lifetime believed: `expires_in` comes from a server, and a huge value must
+/// neither overflow an `Instant` nor keep a token forever.
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A string that must never be printed: a client secret or an access token.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The value itself; the only way to see it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -43,7 +47,7 @@ impl fmt::Debug for Secret {
 
 /// How the client authenticates.
 #[derive(Clone, Debug)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     /// OAuth 2.0 client credentials: tokens are fetched and refreshed as needed.
     ClientCredentials {
         /// The client id (not secret, but shown only in part).
@@ -53,29 +57,6 @@ pub enum Credentials {
     },
     /// A fixed bearer token, used as is and never refreshed.
     BearerToken(Secret),
-}
-
-/// The body of the token request, in Cybrid's JSON form.
-pub(crate) fn token_request_body(
-    client_id: &str,
-    client_secret: &Secret,
-    scopes: &[String],
-) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        grant_type: &'a str,
-        client_id: &'a str,
-        client_secret: &'a str,
-        scope: String,
-    }
-    let body = Body {
-        grant_type: "client_credentials",
-        client_id,
-        client_secret: client_secret.expose(),
-        scope: scopes.join(" "),
-    };
-    // Serializing strings into JSON cannot fail.
-    serde_json::to_vec(&body).expect("a struct of strings serializes")
 }
 
 /// RFC 6749's token response (Cybrid also sends `created_at`, ignored here).
@@ -107,12 +88,14 @@ pub(crate) struct CachedToken {
 }
 
 impl CachedToken {
-    /// `expires_in` seconds from `received`, refreshed a tenth of its life early (at most a
-    /// minute early), so a call never starts with a token about to lapse.
+    /// `expires_in` seconds from `received` (a year at most), refreshed a tenth of its life
+    /// early (at most a minute early), so a call never starts with a token about to lapse.
     pub(crate) fn new(value: Secret, expires_in: Option<u64>, received: Instant) -> Self {
         let refresh_at = expires_in.map(|secs| {
-            let life = Duration::from_secs(secs);
-            received + life - (life / 10).min(MAX_REFRESH_MARGIN)
+            let life = Duration::from_secs(secs).min(MAX_TOKEN_LIFE);
+            let use_for = life - (life / 10).min(MAX_REFRESH_MARGIN);
+            // Should even a year not fit in this platform's `Instant`, refresh now.
+            received.checked_add(use_for).unwrap_or(received)
         });
         CachedToken { value, refresh_at }
     }
@@ -147,7 +130,7 @@ impl TokenCache {
         &self,
         fetch: impl FnOnce() -> Result<CachedToken, Error>,
     ) -> Result<Secret, Error> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         loop {
             if let Some(token) = state.token.as_ref().filter(|t| t.fresh_at(Instant::now())) {
                 return Ok(token.value.clone());
@@ -167,7 +150,7 @@ impl TokenCache {
         struct Done<'a>(&'a TokenCache, Option<CachedToken>);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
-                let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+                let mut state = lock(&self.0.state);
                 state.refreshing = false;
                 if let Some(token) = self.1.take() {
                     state.token = Some(token);
@@ -184,7 +167,7 @@ impl TokenCache {
 
     /// Forgets `rejected` after the API refused it, unless another thread already replaced it.
     pub(crate) fn invalidate(&self, rejected: &Secret) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         if state.token.as_ref().is_some_and(|t| t.value == *rejected) {
             state.token = None;
         }
@@ -221,17 +204,13 @@ mod tests {
         assert_eq!(t.refresh_at, Some(now + Duration::from_secs(9)));
         let t = CachedToken::new(Secret::new("a"), Some(3600), now);
         assert_eq!(t.refresh_at, Some(now + Duration::from_secs(3540)));
+        let t = CachedToken::new(Secret::new("a"), Some(u64::MAX), now);
+        assert_eq!(
+            t.refresh_at,
+            Some(now + MAX_TOKEN_LIFE - MAX_REFRESH_MARGIN)
+        );
         let t = CachedToken::new(Secret::new("a"), None, now);
         assert!(t.fresh_at(now + Duration::from_secs(1_000_000)));
-    }
-
-    #[test]
-    fn token_request_is_cybrids_json() {
-        let body = token_request_body("id", &Secret::new("sec"), &["a:b".into(), "c:d".into()]);
-        assert_eq!(
-            String::from_utf8(body).unwrap(),
-            r#"{"grant_type":"client_credentials","client_id":"id","client_secret":"sec","scope":"a:b c:d"}"#
-        );
     }
 
     #[test]

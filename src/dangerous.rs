@@ -7,6 +7,7 @@ use crate::error::Error;
 
 /// A JWT's header and claims, decoded **without checking the signature**.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UnverifiedToken {
     /// The header (`alg`, `kid`, …).
     pub header: Map<String, Value>,

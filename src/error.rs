@@ -93,6 +93,7 @@ pub enum KeyErrorKind {
 
 /// A non-success answer from the Bank API.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
@@ -108,6 +109,7 @@ pub struct ApiError {
 
 /// A failure of the OAuth 2.0 token endpoint.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TokenError {
     /// HTTP status, or `None` when the answer was 200 but unusable.
     pub status: Option<u16>,
@@ -117,6 +119,7 @@ pub struct TokenError {
 
 /// A request that did not complete.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TransportError {
     /// What kind of failure.
     pub kind: TransportErrorKind,

@@ -15,21 +15,25 @@
 //! // CYBRID_CLIENT_ID, CYBRID_CLIENT_SECRET, … (see `Client::from_env`).
 //! let client = Client::from_env()?;
 //! // The bank's verification key: in the sandbox, the first one is the default key.
-//! let key = client.list_verification_keys(&ListParams::new())?.objects.remove(0);
-//! let (kid, bank) = (key.guid.unwrap(), key.bank_guid.unwrap());
+//! let keys = client.list_verification_keys(&ListParams::new())?;
+//! let key = keys.objects.first();
+//! // A missing guid signs nothing: `sign` refuses it with an `Error::InvalidInput`.
+//! let kid = key.and_then(|k| k.guid.as_deref()).unwrap_or_default();
+//! let bank = key.and_then(|k| k.bank_guid.as_deref()).unwrap_or_default();
 //!
 //! let customer = "c0ffee00c0ffee00c0ffee00c0ffee00";
 //! // Sandbox only: Cybrid publishes this key. In production: SigningKey::from_env().
-//! let token = Attestation::new(&bank, customer, &kid).sign(&SigningKey::sandbox())?;
+//! let token = Attestation::new(bank, customer, kid).sign(&SigningKey::sandbox())?;
 //! let record = client.create_identity_record(&PostIdentityRecord::attestation(customer, token))?;
-//! let done = client.wait_for_identity_record(record.guid.as_deref().unwrap(), &WaitOptions::default())?;
+//! let done = client.wait_for(&record, &WaitOptions::default())?;
 //! println!("{:?} {:?}", done.state(), done.failure_code());
 //! # Ok::<_, cybrid_identity::Error>(())
 //! ```
 //!
 //! Offline, the `emulator` feature serves Cybrid's identity API on loopback (see
 //! `cybrid_identity::emulator`), and the `cli` feature builds the `cybrid-identity` command.
-//! What is retried and what never is: [`retry`].
+//! What is retried and what never is: [`retry`]. Timestamps are [`time::OffsetDateTime`]s of
+//! the `time` crate, re-exported as [`cybrid_identity::time`](time).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -41,12 +45,100 @@ pub mod dangerous;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod guid;
 pub mod keys;
 pub mod models;
 mod pages;
-mod resolver;
+mod rand;
 pub mod retry;
+mod sync;
 mod wait;
+
+#[cfg(test)]
+mod properties;
+
+// The README's Rust examples compile and run as doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+/// What a 1.0 does not promise stays out of reach. The retry policy's internals:
+///
+/// ```compile_fail
+/// use cybrid_identity::retry::Decision;
+/// ```
+/// ```compile_fail
+/// use cybrid_identity::retry::Method;
+/// ```
+/// ```compile_fail
+/// use cybrid_identity::retry::Failure;
+/// ```
+/// ```compile_fail
+/// use cybrid_identity::retry::FailureKind;
+/// ```
+/// ```compile_fail
+/// let _ = cybrid_identity::retry::parse_retry_after("1", std::time::SystemTime::now());
+/// ```
+///
+/// The decoders and checks:
+///
+/// ```compile_fail
+/// let _ = cybrid_identity::models::decode::<cybrid_identity::IdentityRecord>("IdentityRecord", b"{}");
+/// ```
+/// ```compile_fail
+/// let _ = cybrid_identity::models::check_guid("guid", "x");
+/// ```
+///
+/// Models that will grow cannot be built field by field, even with every field named:
+///
+/// ```compile_fail
+/// let _ = cybrid_identity::IdentityRecord {
+///     guid: None,
+///     customer_guid: None,
+///     record_type: None,
+///     attestation_details: None,
+///     created_at: None,
+///     expired_at: None,
+/// };
+/// ```
+///
+/// A `match` on an enum that may grow needs a wildcard; without one it does not compile:
+///
+/// ```compile_fail
+/// use cybrid_identity::Environment;
+/// fn name(e: Environment) -> &'static str {
+///     match e {
+///         Environment::Sandbox => "sandbox",
+///         Environment::Production => "production",
+///     }
+/// }
+/// ```
+/// ```
+/// use cybrid_identity::Environment;
+/// fn name(e: Environment) -> &'static str {
+///     match e {
+///         Environment::Sandbox => "sandbox",
+///         Environment::Production => "production",
+///         _ => "another",
+///     }
+/// }
+/// assert_eq!(name(Environment::Production), "production");
+/// ```
+///
+/// `time` comes with the crate:
+///
+/// ```
+/// use cybrid_identity::time::OffsetDateTime;
+/// let iat: OffsetDateTime = OffsetDateTime::now_utc();
+/// let _ = cybrid_identity::Attestation::new("b", "c", "k").issued_at(iat);
+/// ```
+#[cfg(doctest)]
+struct PublicApiLimits;
+
+/// The `time` crate this crate's timestamps come in ([`Attestation::issued_at`],
+/// [`IdentityRecord::created_at`]): re-exported so that callers use exactly this version
+/// without adding `time` to their own `Cargo.toml`.
+pub use time;
 
 pub use attestation::{Attestation, Claims};
 pub use auth::DEFAULT_SCOPES;
@@ -61,6 +153,6 @@ pub use models::{
     IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey, VerificationKey,
     VerificationKeyFailureCode, VerificationKeyList, VerificationKeyState,
 };
-pub use pages::IdentityRecords;
+pub use pages::{IdentityRecords, Pages};
 pub use retry::RetryPolicy;
 pub use wait::WaitOptions;

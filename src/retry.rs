@@ -10,6 +10,10 @@
 //!
 //! Waits are exponential with full jitter (a random fraction of `min(cap, base × 2^attempt)`),
 //! unless the server sent `Retry-After`, which is honoured up to a maximum.
+//!
+//! The public part is [`RetryPolicy`] and its builders; how one attempt's failure is
+//! described to the policy (`Setback`, `Progress`) stays inside the crate, so it can
+//! change without breaking callers.
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,17 +22,18 @@ use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// The retry settings of a client.
+/// The retry settings of a client: build one from [`RetryPolicy::default`] with the
+/// `with_*` methods and hand it to [`crate::ClientBuilder::retry_policy`].
 #[derive(Clone)]
 pub struct RetryPolicy {
     /// How many times a call may be retried after its first attempt (0: never).
-    pub max_retries: u32,
+    pub(crate) max_retries: u32,
     /// The first backoff ceiling.
-    pub base_delay: Duration,
+    base_delay: Duration,
     /// The largest backoff ceiling.
-    pub max_delay: Duration,
+    max_delay: Duration,
     /// The longest `Retry-After` honoured; a longer one is cut to this.
-    pub max_retry_after: Duration,
+    max_retry_after: Duration,
     jitter: Arc<dyn Fn() -> f64 + Send + Sync>,
 }
 
@@ -84,20 +89,20 @@ impl RetryPolicy {
     }
 
     /// Decides what to do after attempt number `attempt` (0 for the first) failed.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         attempt: u32,
         method: Method,
-        failure: &Failure,
+        setback: &Setback,
         now: SystemTime,
     ) -> Decision {
-        if !failure.is_retryable(method) {
+        if !setback.is_retryable(method) {
             return Decision::GiveUp;
         }
         if attempt >= self.max_retries {
             return Decision::GiveUp;
         }
-        if let Some(after) = failure
+        if let Some(after) = setback
             .retry_after
             .as_deref()
             .and_then(|v| parse_retry_after(v, now))
@@ -115,60 +120,83 @@ impl RetryPolicy {
 
 /// The HTTP methods this crate sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// Reads: safe to repeat.
     Get,
     /// Creates: repeating one that arrived would create a second object.
     Post,
 }
 
-/// What went wrong with one attempt, as far as retrying is concerned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// What kind of failure.
-    pub kind: FailureKind,
-    /// The `Retry-After` header, when the server sent one.
-    pub retry_after: Option<String>,
+impl Method {
+    /// The method as sent on the wire.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
 }
 
-/// The kind of an attempt's failure.
+/// How far a failed attempt got: this decides whether sending it again is safe and useful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// The request never left: refused, DNS, TLS handshake.
+pub(crate) enum Progress {
+    /// The request never left this machine: refused, DNS, TLS handshake.
     NotSent,
     /// A timeout, reset, broken or truncated answer: the request may have arrived.
     MaybeSent,
     /// The server answered with this status.
     Status(u16),
-    /// The server answered in a way no retry would change (a body over the limit).
-    Answered,
+    /// The server answered, and asking again would bring the same answer (a body over the
+    /// limit, a success body that is not UTF-8 or does not fit the model).
+    AnswerWouldRepeat,
 }
 
-impl Failure {
-    /// A failure without `Retry-After`.
-    pub fn new(kind: FailureKind) -> Self {
-        Failure {
-            kind,
+impl Progress {
+    /// Whether the request may have taken effect on the server. A 4xx is the server refusing
+    /// it: nothing was created.
+    pub(crate) fn may_have_arrived(self) -> bool {
+        match self {
+            Progress::NotSent => false,
+            Progress::MaybeSent | Progress::AnswerWouldRepeat => true,
+            Progress::Status(status) => !(400..500).contains(&status),
+        }
+    }
+}
+
+/// One failed attempt, as the retry policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Setback {
+    /// How far the attempt got.
+    pub(crate) progress: Progress,
+    /// The `Retry-After` header, when the server sent one.
+    pub(crate) retry_after: Option<String>,
+}
+
+impl Setback {
+    /// A setback without `Retry-After`.
+    pub(crate) fn new(progress: Progress) -> Self {
+        Setback {
+            progress,
             retry_after: None,
         }
     }
 
     /// Whether a request of `method` that failed like this may be sent again.
-    pub fn is_retryable(&self, method: Method) -> bool {
-        match (self.kind, method) {
-            (FailureKind::NotSent, _) => true,
-            (FailureKind::MaybeSent, Method::Get) => true,
-            (FailureKind::Status(status), Method::Get) => {
+    fn is_retryable(&self, method: Method) -> bool {
+        match (self.progress, method) {
+            (Progress::NotSent, _) => true,
+            (Progress::MaybeSent, Method::Get) => true,
+            (Progress::Status(status), Method::Get) => {
                 matches!(status, 429 | 500 | 502 | 503 | 504)
             }
-            (FailureKind::Answered, _) | (_, Method::Post) => false,
+            (Progress::AnswerWouldRepeat, _) | (_, Method::Post) => false,
         }
     }
 }
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Wait this long, then try again.
     RetryAfter(Duration),
     /// Report the failure.
@@ -176,7 +204,7 @@ pub enum Decision {
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -195,18 +223,9 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     })
 }
 
-/// A uniformly random fraction in `[0, 1)` from the operating system, or `None` if the
-/// random source fails.
-pub(crate) fn random_fraction() -> Option<f64> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).ok()?;
-    // The top 53 bits, the precision of an f64 mantissa.
-    Some((u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64)
-}
-
 /// The default jitter: should the random source fail, waiting the full ceiling is safe.
 fn default_jitter() -> f64 {
-    random_fraction().unwrap_or(1.0)
+    crate::rand::fraction().unwrap_or(1.0)
 }
 
 #[cfg(test)]
@@ -222,24 +241,14 @@ mod tests {
         let now = SystemTime::now();
         for status in [429, 500, 502, 503, 504] {
             assert_eq!(
-                policy().decide(
-                    0,
-                    Method::Get,
-                    &Failure::new(FailureKind::Status(status)),
-                    now
-                ),
+                policy().decide(0, Method::Get, &Setback::new(Progress::Status(status)), now),
                 Decision::RetryAfter(Duration::from_millis(500)),
                 "{status}"
             );
         }
         for status in [400, 401, 403, 404, 409, 422, 501] {
             assert_eq!(
-                policy().decide(
-                    0,
-                    Method::Get,
-                    &Failure::new(FailureKind::Status(status)),
-                    now
-                ),
+                policy().decide(0, Method::Get, &Setback::new(Progress::Status(status)), now),
                 Decision::GiveUp
             );
         }
@@ -249,17 +258,17 @@ mod tests {
     fn post_retries_only_when_never_sent() {
         let now = SystemTime::now();
         assert_eq!(
-            policy().decide(0, Method::Post, &Failure::new(FailureKind::NotSent), now),
+            policy().decide(0, Method::Post, &Setback::new(Progress::NotSent), now),
             Decision::RetryAfter(Duration::from_millis(500))
         );
         for kind in [
-            FailureKind::MaybeSent,
-            FailureKind::Status(503),
-            FailureKind::Status(500),
-            FailureKind::Status(429),
+            Progress::MaybeSent,
+            Progress::Status(503),
+            Progress::Status(500),
+            Progress::Status(429),
         ] {
             assert_eq!(
-                policy().decide(0, Method::Post, &Failure::new(kind), now),
+                policy().decide(0, Method::Post, &Setback::new(kind), now),
                 Decision::GiveUp,
                 "{kind:?}"
             );
@@ -269,7 +278,7 @@ mod tests {
     #[test]
     fn backoff_doubles_to_the_cap_with_full_jitter() {
         let now = SystemTime::now();
-        let f = Failure::new(FailureKind::MaybeSent);
+        let f = Setback::new(Progress::MaybeSent);
         let p = RetryPolicy {
             max_retries: 10,
             ..policy()
@@ -306,7 +315,7 @@ mod tests {
             p.decide(
                 0,
                 Method::Get,
-                &Failure::new(FailureKind::NotSent),
+                &Setback::new(Progress::NotSent),
                 SystemTime::now()
             ),
             Decision::GiveUp
@@ -316,8 +325,8 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_dates_are_honoured_and_capped() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
-        let with = |v: &str| Failure {
-            kind: FailureKind::Status(503),
+        let with = |v: &str| Setback {
+            progress: Progress::Status(503),
             retry_after: Some(v.into()),
         };
         assert_eq!(
@@ -341,13 +350,5 @@ mod tests {
             policy().decide(0, Method::Get, &with("soon"), now),
             Decision::RetryAfter(Duration::from_millis(500))
         );
-    }
-
-    #[test]
-    fn random_fraction_is_in_range() {
-        for _ in 0..1000 {
-            let f = random_fraction().unwrap();
-            assert!((0.0..1.0).contains(&f));
-        }
     }
 }

@@ -1,9 +1,11 @@
-//! How long and how often [`crate::Client::wait_for_identity_record`] polls.
+//! Waiting for a final state: how long and how often to poll ([`WaitOptions`]), and the poll
+//! loop itself, over a fetch closure so that it needs no client to be tested.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::error::Error;
 use crate::models::IdentityRecord;
 
 type OnChange = Arc<dyn Fn(&IdentityRecord) + Send + Sync>;
@@ -74,9 +76,96 @@ impl WaitOptions {
     }
 }
 
+/// Polls `fetch` until `is_final` holds, calling `on_change` whenever the `state_of` what it
+/// fetched differs from the last, and pausing with `sleep` between polls as `options` says.
+/// At the deadline, the last value goes to `timed_out`. A deadline too far to represent
+/// (say `Duration::MAX`) means no deadline.
+pub(crate) fn poll_until_final<T, S: PartialEq>(
+    options: &WaitOptions,
+    sleep: &dyn Fn(Duration),
+    mut fetch: impl FnMut() -> Result<T, Error>,
+    state_of: impl Fn(&T) -> S,
+    is_final: impl Fn(&T) -> bool,
+    on_change: impl Fn(&T),
+    timed_out: impl FnOnce(T) -> Error,
+) -> Result<T, Error> {
+    let deadline = Instant::now().checked_add(options.timeout);
+    let mut interval = options.initial_interval;
+    let mut last_state = None;
+    loop {
+        let value = fetch()?;
+        let state = state_of(&value);
+        if last_state.as_ref() != Some(&state) {
+            on_change(&value);
+            last_state = Some(state);
+        }
+        if is_final(&value) {
+            return Ok(value);
+        }
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        if left.is_zero() {
+            return Err(timed_out(value));
+        }
+        sleep(interval.min(left));
+        interval = options.next_interval(interval);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    #[test]
+    fn polls_until_final_and_reports_each_change_once() {
+        let states = RefCell::new(vec![1, 1, 2, 3].into_iter());
+        let changes = RefCell::new(Vec::new());
+        let pauses = RefCell::new(Vec::new());
+        let got = poll_until_final(
+            &WaitOptions::default(),
+            &|d| pauses.borrow_mut().push(d.as_millis()),
+            || Ok(states.borrow_mut().next().unwrap()),
+            |s| *s,
+            |s| *s == 3,
+            |s| changes.borrow_mut().push(*s),
+            |_| unreachable!(),
+        );
+        assert_eq!(got.unwrap(), 3);
+        assert_eq!(changes.into_inner(), vec![1, 2, 3]);
+        assert_eq!(pauses.into_inner(), vec![250, 500, 1000]);
+    }
+
+    #[test]
+    fn a_deadline_ends_the_wait_with_the_last_value_and_max_means_none() {
+        let options = WaitOptions::default().timeout(Duration::ZERO);
+        let err = poll_until_final(
+            &options,
+            &|_| panic!("no pause"),
+            || Ok(7),
+            |s| *s,
+            |_| false,
+            |_| (),
+            |last| Error::Pagination(format!("last {last}")),
+        );
+        assert_eq!(err.unwrap_err().to_string(), "pagination error: last 7");
+        let polls = RefCell::new(0);
+        let options = WaitOptions::default().timeout(Duration::MAX);
+        let got = poll_until_final(
+            &options,
+            &|_| (),
+            || {
+                *polls.borrow_mut() += 1;
+                Ok(*polls.borrow())
+            },
+            |s| *s,
+            |s| *s == 4,
+            |_| (),
+            |_| unreachable!(),
+        );
+        assert_eq!(got.unwrap(), 4);
+    }
 
     #[test]
     fn intervals_back_off_from_250ms_to_2s() {

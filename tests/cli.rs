@@ -147,7 +147,12 @@ fn sigterm_stops_the_emulator_and_frees_its_port() {
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
 }
 
+/// Needs `python3` with PyJWT, which a fresh machine may not have: ignored by the README's
+/// test command, run by `.ci/run` (which installs PyJWT first) with `--ignored`, where a
+/// missing PyJWT fails the run. Locally: `python3 -m pip install 'PyJWT[crypto]'`, then
+/// `cargo test --all-features --test cli -- --ignored`.
 #[test]
+#[ignore = "needs python3 with PyJWT; .ci/run installs it and runs this with --ignored"]
 fn a_python_program_with_its_own_jwt_library_reaches_verified_and_invalid_issuer() {
     let probe = Command::new("python3")
         .args(["-c", "import jwt, cryptography"])
@@ -358,7 +363,8 @@ fn failures_are_one_line_with_a_non_zero_exit() {
                 "--kid",
                 CUSTOMER,
             ],
-            1,
+            // A value refused before anything is sent is a usage mistake.
+            2,
             "error: invalid bank_guid: a guid is 32 ASCII letters or digits, got 1 characters: \"x\"\n",
         ),
         (
@@ -383,7 +389,7 @@ fn failures_are_one_line_with_a_non_zero_exit() {
         ),
         (
             vec!["jwt", "inspect", "not-a-token"],
-            1,
+            2,
             "error: invalid token: a compact JWT has three parts separated by '.'\n",
         ),
         (

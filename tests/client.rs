@@ -523,7 +523,7 @@ fn paged(total: usize, repeat_from: Option<u64>) -> ScriptedServer {
 fn the_iterator_walks_three_pages_and_stops_at_total() {
     let s = paged(25, None);
     let guids: Vec<String> = client(&s)
-        .identity_records(ListParams::new().per_page(10))
+        .identity_records(&ListParams::new().per_page(10))
         .map(|r| r.unwrap().guid.unwrap())
         .collect();
     assert_eq!(guids.len(), 25);
@@ -544,7 +544,7 @@ fn the_iterator_walks_three_pages_and_stops_at_total() {
 fn the_iterator_stops_with_an_error_on_a_repeated_page() {
     let s = paged(1000, Some(1));
     let results: Vec<_> = client(&s)
-        .identity_records(ListParams::new().per_page(10))
+        .identity_records(&ListParams::new().per_page(10))
         .collect();
     assert_eq!(results.len(), 21);
     assert!(results[..20].iter().all(Result::is_ok));
@@ -693,8 +693,11 @@ fn bad_arguments_never_reach_the_network() {
         })
     ));
     assert!(matches!(
-        c.list_identity_records(&ListParams::new().page(-1)),
-        Err(Error::InvalidInput { field: "page", .. })
+        c.list_identity_records(&ListParams::new().per_page(0)),
+        Err(Error::InvalidInput {
+            field: "per_page",
+            ..
+        })
     ));
     assert!(matches!(
         c.create_identity_record(&PostIdentityRecord::attestation("x", "t")),

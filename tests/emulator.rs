@@ -538,7 +538,7 @@ fn list_filters_and_pages_250_records_newest_first() {
         );
     }
     let all: Vec<String> = client
-        .identity_records(ListParams::new())
+        .identity_records(&ListParams::new())
         .map(|r| r.unwrap().guid.unwrap())
         .collect();
     let newest_first: Vec<String> = created.iter().rev().cloned().collect();

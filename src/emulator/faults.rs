@@ -1,14 +1,19 @@
 //! Faults on demand: which requests they hit, what they do, how often.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use super::http::{Delivery, Response};
+use crate::sync::lock;
 
 /// One fault: which requests it hits and what it does to them.
 ///
 /// Over HTTP: `POST /_emulator/faults` with, for example,
 /// `{"method":"GET","path_prefix":"/api/identity_records","kind":"status","status":503,"retry_after_s":1,"times":2}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Fault {
     /// Only requests with this method (any, when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,6 +35,7 @@ pub struct Fault {
 /// What a fault does to a request it hits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FaultKind {
     /// Answer with this status and an `ErrorResponse`, without handling the request.
     Status {
@@ -147,13 +153,58 @@ impl FaultSet {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
-        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.faults)
     }
 }
 
 /// A random draw for `rate`; without a random source, a rated fault never fires.
 fn chance() -> f64 {
-    crate::retry::random_fraction().unwrap_or(1.0)
+    crate::rand::fraction().unwrap_or(1.0)
+}
+
+/// The 502 page a load balancer sends.
+const HTML_502: &[u8] = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
+
+/// How a request that `fault` hits is answered: `handle` is the route (run or not, as the
+/// fault says), `stamp` adds the headers every emulator answer carries.
+pub(crate) fn deliver(
+    fault: Option<FaultKind>,
+    handle: impl FnOnce() -> Response,
+    stamp: impl FnOnce(Response) -> Response,
+) -> Delivery {
+    match fault {
+        None => Delivery::Whole(stamp(handle())),
+        Some(FaultKind::Delay { ms }) => {
+            std::thread::sleep(Duration::from_millis(ms));
+            Delivery::Whole(stamp(handle()))
+        }
+        Some(FaultKind::Status {
+            status,
+            retry_after_s,
+        }) => {
+            let mut response = Response::error(
+                status,
+                "injected_fault",
+                "injected by the emulator's fault settings",
+            );
+            if let Some(secs) = retry_after_s {
+                response = response.header("retry-after", secs.to_string());
+            }
+            Delivery::Whole(stamp(response))
+        }
+        // A load balancer's page: none of the emulator's own headers.
+        Some(FaultKind::Html) => Delivery::Whole(Response {
+            status: 502,
+            content_type: "text/html",
+            headers: Vec::new(),
+            body: HTML_502.to_vec(),
+        }),
+        Some(FaultKind::Drop) => {
+            handle();
+            Delivery::Drop
+        }
+        Some(FaultKind::Truncate) => Delivery::Truncated(stamp(handle())),
+    }
 }
 
 #[cfg(test)]

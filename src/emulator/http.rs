@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crate::sync::lock;
+
 /// The largest request head read.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest request body read.
@@ -46,13 +48,22 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+    pub(crate) fn json(status: u16, value: &impl serde::Serialize) -> Self {
         Response {
             status,
             content_type: "application/json",
             headers: Vec::new(),
-            body: value.to_string().into_bytes(),
+            // The emulator's answers are maps of strings and numbers: they always serialize.
+            body: serde_json::to_vec(value).unwrap_or_default(),
         }
+    }
+
+    /// Cybrid's `ErrorResponse`: `{"status", "error_message", "message_code"}`.
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
+        Response::json(
+            status,
+            &serde_json::json!({"status": status, "error_message": message, "message_code": code}),
+        )
     }
 
     pub(crate) fn header(mut self, name: &'static str, value: String) -> Self {
@@ -162,10 +173,6 @@ impl Drop for Server {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn serve_connection(stream: TcpStream, handler: &dyn Handler) {
@@ -310,12 +317,45 @@ pub(crate) fn reason(status: u16) -> &'static str {
     }
 }
 
+/// `a=1&b=x%2Cy` → pairs, percent-decoded (`+` as space, as forms use).
+pub(crate) fn form_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// Percent-decoding with `+` as a space; invalid UTF-8 becomes U+FFFD.
+pub(crate) fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(raw: &str) -> Result<Option<Request>, u16> {
         read_request(&mut BufReader::new(raw.as_bytes()))
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%2Cb+c"), "a,b c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(
+            form_pairs("customer_guid=a%2Cb&page=1&x"),
+            vec![
+                ("customer_guid".into(), "a,b".into()),
+                ("page".into(), "1".into()),
+                ("x".into(), String::new())
+            ]
+        );
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! What the emulator remembers: tokens, verification keys, identity records, and the
 //! lifecycle that moves them from `storing` to a final state as time passes.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -11,12 +10,7 @@ use time::OffsetDateTime;
 use crate::attestation;
 use crate::keys::VerifyingKey;
 use crate::models::{FailureCode, VerificationKeyFailureCode};
-
-/// A granted access token.
-pub(crate) struct Grant {
-    pub(crate) scopes: Vec<String>,
-    pub(crate) expires: Instant,
-}
+use crate::rand::{hex, hex_guid};
 
 pub(crate) struct KeyEntry {
     pub(crate) guid: String,
@@ -67,7 +61,6 @@ enum Stage {
 pub(crate) struct Store {
     pub(crate) bank_guid: String,
     pub(crate) lifecycle: Lifecycle,
-    pub(crate) tokens: HashMap<String, Grant>,
     pub(crate) keys: Vec<KeyEntry>,
     pub(crate) records: Vec<RecordEntry>,
 }
@@ -87,7 +80,6 @@ impl Store {
         Store {
             bank_guid,
             lifecycle,
-            tokens: HashMap::new(),
             keys: vec![KeyEntry {
                 guid: default_key_guid,
                 created,
@@ -123,7 +115,7 @@ impl Store {
             },
         };
         let entry = KeyEntry {
-            guid: new_guid(),
+            guid: hex_guid(),
             created: Instant::now(),
             created_at: now_millis(),
             key: verdict.is_ok().then(|| decoded.ok()).flatten(),
@@ -163,7 +155,7 @@ impl Store {
         )
         .map(|claims| claims.exp);
         let entry = RecordEntry {
-            guid: new_guid(),
+            guid: hex_guid(),
             customer_guid: customer_guid.to_owned(),
             created: now,
             created_at: now_millis(),
@@ -221,22 +213,6 @@ fn fingerprint(key: &VerifyingKey) -> String {
     hex(&Sha256::digest(key.to_spki_der()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A fresh 32-character lowercase hex guid, as Cybrid's look.
-pub(crate) fn new_guid() -> String {
-    let mut bytes = [0u8; 16];
-    // The system random source failing is not recoverable for an emulator; fall back to time.
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes = OffsetDateTime::now_utc()
-            .unix_timestamp_nanos()
-            .to_le_bytes();
-    }
-    hex(&bytes)
-}
-
 fn now_millis() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
@@ -284,6 +260,6 @@ mod tests {
     fn timestamps_look_like_cybrids() {
         let at = OffsetDateTime::from_unix_timestamp_nanos(1_686_146_561_123_456_789).unwrap();
         assert_eq!(rfc3339(at), "2023-06-07T14:02:41.123Z");
-        assert_eq!(new_guid().len(), 32);
+        assert_eq!(hex_guid().len(), 32);
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `{"status": 400, "error_message": "…", "message_code": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorResponse {
     /// HTTP status, repeated.
     pub status: u16,

@@ -7,6 +7,7 @@ use super::enums::{AttestationState, FailureCode, IdentityRecordType};
 
 /// An identity record as Cybrid returns it. Every field is optional in the published schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IdentityRecord {
     /// The record's guid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,10 +47,17 @@ impl IdentityRecord {
     pub fn failure_code(&self) -> Option<&FailureCode> {
         self.attestation_details.as_ref()?.failure_code.as_ref()
     }
+
+    /// Whether the record reached a state it will not leave on its own (`verified`,
+    /// `failed`, `expired`).
+    pub fn is_final(&self) -> bool {
+        self.state().is_some_and(AttestationState::is_final)
+    }
 }
 
 /// The attestation part of an [`IdentityRecord`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttestationDetails {
     /// `storing`, `pending`, `verified`, `failed`, `expired`, or a value unknown to this crate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,13 +69,14 @@ pub struct AttestationDetails {
 
 /// One page of identity records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IdentityRecordList {
     /// How many records match, over all pages.
     pub total: u64,
     /// This page's number (the first is 0).
-    pub page: u64,
+    pub page: u32,
     /// The page size asked for.
-    pub per_page: u64,
+    pub per_page: u32,
     /// The records on this page.
     pub objects: Vec<IdentityRecord>,
 }

@@ -1,21 +1,21 @@
 //! Verification keys: the public halves of the keys a bank signs attestations with.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::enums::{
     VerificationKeyAlgorithm, VerificationKeyFailureCode, VerificationKeyState, VerificationKeyType,
 };
-use crate::error::Error;
-use crate::keys::SigningKey;
-
 /// The longest nonce Cybrid accepts.
 pub const MAX_NONCE_CHARS: usize = 256;
+/// The longest `public_key` Cybrid accepts (Base64 characters).
+pub const MAX_PUBLIC_KEY_CHARS: usize = 6000;
+/// The longest `signature` Cybrid accepts (Base64 characters).
+pub const MAX_SIGNATURE_CHARS: usize = 6000;
 
 /// A verification key as Cybrid returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VerificationKey {
     /// The key's guid: the `kid` of the JWTs it verifies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,18 +49,21 @@ pub struct VerificationKey {
 
 /// One page of verification keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VerificationKeyList {
     /// How many keys there are, over all pages.
     pub total: u64,
     /// This page's number (the first is 0).
-    pub page: u64,
+    pub page: u32,
     /// The page size asked for.
-    pub per_page: u64,
+    pub per_page: u32,
     /// The keys on this page.
     pub objects: Vec<VerificationKey>,
 }
 
 /// The body of `POST /api/bank_verification_keys`: a public key and proof of its private half.
+/// Built by `PostVerificationKey::new`, which signs the nonce (in the crate's `api` module,
+/// where request bodies are built and checked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostVerificationKey {
     /// DER SubjectPublicKeyInfo, standard Base64.
@@ -74,30 +77,4 @@ pub struct PostVerificationKey {
     pub key_type: String,
     /// `RS512`.
     pub algorithm: String,
-}
-
-impl PostVerificationKey {
-    /// Fills every field from `key`: its public half, and its signature over `nonce`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for an empty nonce or one over 256 characters;
-    /// [`Error::Signing`] if the random source for blinding fails.
-    pub fn new(key: &SigningKey, nonce: impl Into<String>) -> Result<Self, Error> {
-        let nonce = nonce.into();
-        let chars = nonce.chars().count();
-        if chars == 0 || chars > MAX_NONCE_CHARS {
-            return Err(Error::invalid(
-                "nonce",
-                format!("must be 1 to {MAX_NONCE_CHARS} characters, got {chars}"),
-            ));
-        }
-        let signature = BASE64.encode(key.sign_rs512(nonce.as_bytes())?);
-        Ok(PostVerificationKey {
-            public_key: key.verifying_key().to_spki_base64(),
-            nonce,
-            signature,
-            key_type: "attestation".to_owned(),
-            algorithm: "RS512".to_owned(),
-        })
-    }
 }

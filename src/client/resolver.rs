@@ -12,6 +12,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ureq::config::Config;
+
+use crate::sync::lock;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
@@ -40,7 +42,7 @@ impl Resolver for CachingResolver {
         );
         let now = Instant::now();
         {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let cache = lock(&self.cache);
             if let Some((addrs, at)) = cache.get(&key)
                 && now.duration_since(*at) < TTL
             {
@@ -48,7 +50,7 @@ impl Resolver for CachingResolver {
             }
         }
         let addrs = self.inner.resolve(uri, config, timeout)?;
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = lock(&self.cache);
         cache.retain(|_, (_, at)| now.duration_since(*at) < TTL);
         cache.insert(key, (addrs.clone(), now));
         Ok(addrs)

@@ -1,9 +1,12 @@
 //! Bad input never panics: arbitrary bytes, strings and JSON into every decoder and check.
+//! (Unit tests, not integration tests: the decoders and checks are internal to the crate.)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cybrid_identity::models::{self, check_guid};
-use cybrid_identity::{
+
+use crate::api::{self, decode};
+use crate::guid::check as check_guid;
+use crate::{
     ErrorResponse, IdentityRecord, IdentityRecordList, ListParams, SigningKey, VerificationKey,
     VerificationKeyList, VerifyingKey, attestation, dangerous,
 };
@@ -67,11 +70,11 @@ const BANK: &str = "b4e5b3a2c1d0e9f8a7b6c5d4e3f2a1b0";
 const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 
 fn decode_all(bytes: &[u8]) {
-    let _ = models::decode::<IdentityRecord>("IdentityRecord", bytes);
-    let _ = models::decode::<IdentityRecordList>("IdentityRecordList", bytes);
-    let _ = models::decode::<VerificationKey>("VerificationKey", bytes);
-    let _ = models::decode::<VerificationKeyList>("VerificationKeyList", bytes);
-    let _ = models::decode::<ErrorResponse>("ErrorResponse", bytes);
+    let _ = decode::<IdentityRecord>("IdentityRecord", bytes);
+    let _ = decode::<IdentityRecordList>("IdentityRecordList", bytes);
+    let _ = decode::<VerificationKey>("VerificationKey", bytes);
+    let _ = decode::<VerificationKeyList>("VerificationKeyList", bytes);
+    let _ = decode::<ErrorResponse>("ErrorResponse", bytes);
 }
 
 fn check_all(token: &str) {
@@ -114,7 +117,7 @@ proptest! {
         check_all(&token);
         // A well-signed token fails only on its claims: never on its signature.
         let verdict = attestation::check(&token, Some(SigningKey::sandbox().verifying_key()), BANK, CUSTOMER, time::OffsetDateTime::now_utc());
-        prop_assert_ne!(verdict.err(), Some(cybrid_identity::FailureCode::InvalidSignature));
+        prop_assert_ne!(verdict.err(), Some(crate::FailureCode::InvalidSignature));
     }
 
     #[test]
@@ -124,13 +127,13 @@ proptest! {
     }
 
     #[test]
-    fn list_queries_are_never_malformed(customers in prop::collection::vec(".{0,40}|[a-f0-9]{32}", 0..4), page in any::<i64>(), per_page in any::<i64>()) {
+    fn list_queries_are_never_malformed(customers in prop::collection::vec(".{0,40}|[a-f0-9]{32}", 0..4), page in any::<u32>(), per_page in any::<u32>()) {
         let mut params = ListParams::new().page(page).per_page(per_page);
         for c in &customers {
             params = params.customer_guid(c.as_str());
         }
-        if let Ok(query) = params.to_query() {
-            for (name, value) in query {
+        if let Ok(request) = api::list_identity_records(&params) {
+            for (name, value) in request.query {
                 prop_assert!(["customer_guid", "page", "per_page"].contains(&name));
                 prop_assert!(!value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b','), "{value:?}");
             }

@@ -1,0 +1,60 @@
+//! `emulator`: Cybrid's identity API on loopback until the process is stopped.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use cybrid_identity::emulator::Emulator;
+
+use super::flush;
+use crate::args::{Args, CliError, Command, Flag};
+use crate::output::out;
+
+pub const EMULATOR: Command = Command {
+    name: "emulator",
+    summary: "serve Cybrid's identity API on loopback; one JSON line first",
+    operand: None,
+    flags: &[
+        Flag::number("port", 0, 65_535, "the port (default: any free one)"),
+        Flag::number(
+            "transition-ms",
+            0,
+            3_600_000,
+            "each lifecycle step's length (default 1000)",
+        ),
+        Flag::number(
+            "token-ttl-s",
+            1,
+            31_536_000,
+            "the tokens' lifetime (default 3600)",
+        ),
+        Flag::switch("skip-pending", "go from storing straight to a final state"),
+    ],
+    about: "Prints one line of JSON (url, token_url, bank_guid, client_id, client_secret,\n\
+            verification_key_guid), then serves until interrupted (Ctrl-C or SIGTERM).",
+    run: serve,
+};
+
+fn serve(args: &Args) -> Result<ExitCode, CliError> {
+    let mut builder = Emulator::builder()
+        .transition(Duration::from_millis(
+            args.number("transition-ms")?.unwrap_or(1000),
+        ))
+        .skip_pending(args.has("skip-pending"));
+    if let Some(port) = args.number("port")? {
+        // The flag's range is that of a port.
+        builder = builder.port(u16::try_from(port).unwrap_or(0));
+    }
+    if let Some(ttl) = args.number("token-ttl-s")? {
+        builder = builder.token_ttl(Duration::from_secs(ttl));
+    }
+    let emu = builder.start()?;
+    out!("{}", emu.connection_json());
+    flush()?;
+    // Serve until a signal ends the process. The emulator keeps nothing on disk, so the
+    // default action of SIGINT and SIGTERM (end the process; the kernel closes the socket)
+    // is a clean stop.
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,179 @@
+//! The commands, one file a group, and what several of them share: the signing key, list
+//! parameters, waiting with progress, the bank's default key.
+
+pub mod attest;
+pub mod emulator;
+pub mod jwt;
+pub mod keys;
+pub mod records;
+
+use std::io::{Read as _, Write as _};
+use std::time::{Duration, Instant};
+
+use cybrid_identity::{
+    AttestationState, Client, Error, IdentityRecord, ListParams, SigningKey, VerificationKey,
+    VerificationKeyState, WaitOptions,
+};
+use serde_json::json;
+
+use crate::args::{Args, CliError, Flag};
+use crate::output::out;
+
+/// The most a key file may hold: a 4096-bit PEM key is about 3.3 KB.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+pub const KEY: Flag = Flag::value(
+    "key",
+    "FILE",
+    "the signing key: PEM or DER, PKCS#8 or PKCS#1 (else CYBRID_ATTESTATION_SIGNING_KEY)",
+);
+pub const SANDBOX: Flag = Flag::switch("sandbox", "sign with the sandbox key Cybrid publishes");
+pub const BANK: Flag = Flag::value("bank", "GUID", "the bank's guid (the token's iss)");
+pub const CUSTOMER: Flag = Flag::value("customer", "GUID", "the customer's guid");
+pub const KID: Flag = Flag::value("kid", "GUID", "the verification key's guid");
+pub const TIMEOUT_S: Flag = Flag::number(
+    "timeout-s",
+    1,
+    86_400,
+    "give up waiting after N seconds (default 30)",
+);
+pub const PAGE: Flag = Flag::number("page", 0, u32::MAX as u64, "the page, from 0");
+pub const PER_PAGE: Flag = Flag::number("per-page", 1, 100, "objects per page");
+
+/// A client from the environment's variables.
+pub fn client() -> Result<Client, CliError> {
+    Ok(Client::from_env()?)
+}
+
+/// The signing key: `--key FILE`, `--sandbox`, or `CYBRID_ATTESTATION_SIGNING_KEY`.
+pub fn signing_key(args: &Args) -> Result<SigningKey, CliError> {
+    match (args.value("key"), args.has("sandbox")) {
+        (Some(_), true) => Err(CliError::usage("--key and --sandbox exclude each other")),
+        (Some(path), false) => read_key_file(path),
+        (None, true) => Ok(SigningKey::sandbox()),
+        (None, false) if std::env::var_os("CYBRID_ATTESTATION_SIGNING_KEY").is_some() => {
+            Ok(SigningKey::from_env()?)
+        }
+        (None, false) => Err(CliError::usage(
+            "no signing key: pass --key FILE or --sandbox, or set CYBRID_ATTESTATION_SIGNING_KEY",
+        )),
+    }
+}
+
+/// Reads at most 64 KiB of `path` and takes PEM or DER by content, not by extension.
+fn read_key_file(path: &str) -> Result<SigningKey, CliError> {
+    let cannot = |e: std::io::Error| CliError::runtime(format!("cannot read {path}: {e}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(CliError::runtime(format!(
+            "{path}: more than {MAX_KEY_FILE_BYTES} bytes: not a key file"
+        )));
+    }
+    let key = match std::str::from_utf8(&bytes) {
+        Ok(text) if text.trim_start().starts_with("-----BEGIN") => SigningKey::from_pem(text),
+        _ => SigningKey::from_der(&bytes),
+    };
+    key.map_err(|e| CliError::runtime(format!("{path}: {e}")))
+}
+
+/// `--customer` (repeatable), `--page`, `--per-page`.
+pub fn list_params(args: &Args) -> Result<ListParams, CliError> {
+    let mut params = ListParams::new();
+    if let Some(customers) = args.value("customer") {
+        for c in customers.split(',').filter(|c| !c.is_empty()) {
+            params = params.customer_guid(c);
+        }
+    }
+    if let Some(page) = args.number("page")? {
+        // The flag's declared range is that of a u32.
+        params = params.page(u32::try_from(page).unwrap_or(u32::MAX));
+    }
+    if let Some(per_page) = args.number("per-page")? {
+        params = params.per_page(u32::try_from(per_page).unwrap_or(u32::MAX));
+    }
+    Ok(params)
+}
+
+/// Waits for a final state, printing each state change (as JSON lines with `--json`).
+pub fn wait(
+    client: &Client,
+    guid: &str,
+    timeout_s: Option<u64>,
+    json: bool,
+) -> Result<IdentityRecord, CliError> {
+    let started = Instant::now();
+    let mut options = WaitOptions::default().on_change(move |r| {
+        let state = r.state().map_or("?", |s| s.as_str());
+        let after = started.elapsed();
+        if json {
+            out!(
+                "{}",
+                json!({"event": "state", "state": state, "after_ms": after.as_millis()})
+            );
+        } else {
+            out!("  … {state} (after {:.1} s)", after.as_secs_f64());
+        }
+    });
+    if let Some(secs) = timeout_s {
+        options = options.timeout(Duration::from_secs(secs));
+    }
+    Ok(client.wait_for_identity_record(guid, &options)?)
+}
+
+/// The bank's first verified verification key.
+pub fn default_key(client: &Client) -> Result<VerificationKey, CliError> {
+    client
+        .list_verification_keys(&ListParams::new())?
+        .objects
+        .into_iter()
+        .find(|k| k.state == Some(VerificationKeyState::Verified))
+        .ok_or_else(|| {
+            CliError::runtime(
+                "the bank has no verified verification key: register one with `keys create`",
+            )
+        })
+}
+
+/// The record's guid, which every record Cybrid returns carries.
+pub fn guid_of(record: &IdentityRecord) -> Result<String, CliError> {
+    record
+        .guid
+        .clone()
+        .ok_or_else(|| CliError::runtime("the server's identity record has no guid"))
+}
+
+/// Exit 0 for a verified record, 1 otherwise.
+pub fn exit_for(record: &IdentityRecord) -> std::process::ExitCode {
+    if record.state() == Some(&AttestationState::Verified) {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
+    }
+}
+
+/// A create's failure, with the CLI command that tells whether the record exists when the
+/// library says it may (instead of the library's Rust hint).
+pub fn create_failed(e: Error, customer: &str) -> CliError {
+    match e {
+        Error::OutcomeUnknown { source, .. } => {
+            let mut cli = CliError::from(*source);
+            cli.message = format!(
+                "{}; the identity record may have been created: before trying again, check with \
+                 `cybrid-identity records list --customer {customer}`",
+                cli.message
+            );
+            cli
+        }
+        other => other.into(),
+    }
+}
+
+/// Flushes stdout, so a line is seen before the program blocks.
+pub fn flush() -> Result<(), CliError> {
+    std::io::stdout()
+        .flush()
+        .map_err(|e| CliError::runtime(format!("stdout: {e}")))
+}

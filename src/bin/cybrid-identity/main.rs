@@ -1,0 +1,85 @@
+//! `cybrid-identity`: every part of the crate from a shell (feature `cli`).
+//!
+//! `args` declares and parses, `commands` and `demo` run, `output` prints.
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod demo;
+mod output;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use args::{Command, Request};
+use commands::{attest, emulator, jwt, keys, records};
+use output::out;
+
+/// Every command, in the order `--help` and the README list them.
+const COMMANDS: &[Command] = &[
+    demo::DEMO,
+    emulator::EMULATOR,
+    attest::ATTEST,
+    jwt::SIGN,
+    jwt::INSPECT,
+    jwt::VERIFY,
+    records::CREATE,
+    records::GET,
+    records::LIST,
+    records::WAIT,
+    keys::CREATE,
+    keys::GET,
+    keys::LIST,
+];
+
+fn main() -> ExitCode {
+    let raw: Vec<_> = std::env::args_os().skip(1).collect();
+    // Known before parsing, so that a parse error is reported in the form asked for.
+    let json = raw.iter().any(|a| a == "--json");
+    let result = args::parse(COMMANDS, raw).and_then(|request| match request {
+        Request::Print(text) => {
+            out!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Request::Run(command, args) => (command.run)(&args),
+    });
+    result.unwrap_or_else(|e| {
+        output::report(&e, json);
+        ExitCode::from(e.code)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_command_table_is_the_declared_one() {
+        let readme = include_str!("../../../README.md");
+        let table = args::markdown_table(COMMANDS);
+        assert!(
+            readme.contains(&table),
+            "README.md's command table differs from the declarations; it should read:\n{table}"
+        );
+    }
+
+    #[test]
+    fn every_flag_is_declared_once_per_command() {
+        for c in COMMANDS {
+            for (i, f) in c.flags.iter().enumerate() {
+                assert!(
+                    !c.flags[i + 1..].iter().any(|g| g.name == f.name),
+                    "{} --{}",
+                    c.name,
+                    f.name
+                );
+                assert!(
+                    c.help().contains(&format!("--{}", f.name)),
+                    "{} --{}",
+                    c.name,
+                    f.name
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Configuration: [`ClientBuilder`], [`Environment`], the environment variables, and the
+//! checks a URL must pass before a token is sent to it.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::call::SleepFn;
+use super::transport::Transport;
+use crate::auth::{Credentials, DEFAULT_SCOPES, Secret};
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
+/// The default whole-call timeout, retries and their waits included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time allowed to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default limit on a response body.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Which Cybrid environment to talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Environment {
+    /// `https://bank.sandbox.cybrid.app` (the default).
+    #[default]
+    Sandbox,
+    /// `https://bank.production.cybrid.app`.
+    Production,
+}
+
+impl Environment {
+    /// The Bank API base URL.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "https://bank.sandbox.cybrid.app",
+            Environment::Production => "https://bank.production.cybrid.app",
+        }
+    }
+
+    /// The OAuth 2.0 token endpoint.
+    pub fn token_url(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "https://id.sandbox.cybrid.app/oauth/token",
+            Environment::Production => "https://id.production.cybrid.app/oauth/token",
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sandbox" => Ok(Environment::Sandbox),
+            "production" => Ok(Environment::Production),
+            other => Err(Error::config(format!(
+                "unknown environment {other:?}: use \"sandbox\" or \"production\""
+            ))),
+        }
+    }
+}
+
+/// Builds a [`Client`](super::Client). Every setting has a default; only credentials are required.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    environment: Environment,
+    base_url: Option<String>,
+    token_url: Option<String>,
+    credentials: Option<Credentials>,
+    scopes: Vec<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: Option<String>,
+    max_body_bytes: u64,
+    retry: RetryPolicy,
+    sleep: SleepFn,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("environment", &self.environment)
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("credentials", &self.credentials)
+            .field("scopes", &self.scopes)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            environment: Environment::Sandbox,
+            base_url: None,
+            token_url: None,
+            credentials: None,
+            scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            retry: RetryPolicy::default(),
+            sleep: Arc::new(std::thread::sleep),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Sandbox or production (default: sandbox). Sets both URLs unless they are set explicitly.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Any Bank API base: the emulator, a proxy. `http://` is accepted only for loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The OAuth 2.0 token endpoint. `http://` is accepted only for loopback hosts.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// Authenticate with OAuth 2.0 client credentials; tokens are fetched and refreshed as needed.
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some(Credentials::ClientCredentials {
+            client_id: client_id.into(),
+            client_secret: Secret::new(client_secret),
+        });
+        self
+    }
+
+    /// Authenticate with a bearer token obtained elsewhere; it is never refreshed.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::BearerToken(Secret::new(token)));
+        self
+    }
+
+    /// The scopes to ask for. Default: `customers:read customers:write banks:read banks:write`.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The most one call may take, from connect to last byte, retries and waits included.
+    /// Default 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The most opening one connection may take. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Appended to the `User-Agent` after `cybrid-identity/<version>`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The largest response body read, error bodies and token answers included. Default 4 MiB.
+    pub fn max_body_bytes(mut self, limit: u64) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// How many times a failed call may be retried (default 2; 0 turns retries off).
+    /// See [`crate::retry`] for what is retried.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Replaces the whole retry policy (backoff, `Retry-After` cap, jitter).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Replaces how the client pauses between retries and polls (default: `std::thread::sleep`).
+    /// Tests use it to record waits instead of sleeping.
+    pub fn sleep_with(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+        self.sleep = Arc::new(sleep);
+        self
+    }
+
+    /// A builder configured from variables looked up with `get` (see [`Client::from_env`](super::Client::from_env)).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the variable that is missing or wrong.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let mut builder = ClientBuilder::default();
+        if let Some(env) = get("CYBRID_ENVIRONMENT") {
+            builder = builder.environment(
+                env.parse()
+                    .map_err(|e: Error| e.context("CYBRID_ENVIRONMENT"))?,
+            );
+        }
+        if let Some(url) = get("CYBRID_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        if let Some(url) = get("CYBRID_TOKEN_URL") {
+            builder = builder.token_url(url);
+        }
+        if let Some(scopes) = get("CYBRID_SCOPES") {
+            builder = builder.scopes(
+                scopes
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty()),
+            );
+        }
+        builder = match (
+            get("CYBRID_ACCESS_TOKEN"),
+            get("CYBRID_CLIENT_ID"),
+            get("CYBRID_CLIENT_SECRET"),
+        ) {
+            (Some(token), _, _) => builder.bearer_token(token),
+            (None, Some(id), Some(secret)) => builder.client_credentials(id, secret),
+            (None, Some(_), None) => {
+                return Err(Error::config(
+                    "CYBRID_CLIENT_ID is set but CYBRID_CLIENT_SECRET is not",
+                ));
+            }
+            (None, None, Some(_)) => {
+                return Err(Error::config(
+                    "CYBRID_CLIENT_SECRET is set but CYBRID_CLIENT_ID is not",
+                ));
+            }
+            (None, None, None) => {
+                return Err(Error::config(
+                    "no credentials: set CYBRID_CLIENT_ID and CYBRID_CLIENT_SECRET, or CYBRID_ACCESS_TOKEN",
+                ));
+            }
+        };
+        Ok(builder)
+    }
+
+    /// Checks every setting and builds the agent: what a `Client` is made of.
+    pub(crate) fn settings(self) -> Result<Settings, Error> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::config(
+                "no credentials: call client_credentials(id, secret) or bearer_token(token)",
+            )
+        })?;
+        let base_url = check_url(
+            "base_url",
+            self.base_url
+                .as_deref()
+                .unwrap_or(self.environment.base_url()),
+        )?;
+        let token_url = check_url(
+            "token_url",
+            self.token_url
+                .as_deref()
+                .unwrap_or(self.environment.token_url()),
+        )?;
+        if self.timeout.is_zero() {
+            return Err(Error::config("timeout must be more than zero"));
+        }
+        let user_agent = match &self.user_agent {
+            Some(extra) => format!("cybrid-identity/{} {extra}", env!("CARGO_PKG_VERSION")),
+            None => format!("cybrid-identity/{}", env!("CARGO_PKG_VERSION")),
+        };
+        Ok(Settings {
+            transport: Transport::new(
+                self.timeout,
+                self.connect_timeout,
+                &user_agent,
+                self.max_body_bytes,
+            ),
+            base_url,
+            token_url,
+            credentials,
+            scopes: self.scopes,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_body_bytes: self.max_body_bytes,
+            retry: self.retry,
+            sleep: self.sleep,
+            user_agent,
+        })
+    }
+}
+
+/// Everything a client was built with, checked.
+pub(crate) struct Settings {
+    pub(crate) transport: Transport,
+    pub(crate) base_url: String,
+    pub(crate) token_url: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_body_bytes: u64,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) sleep: SleepFn,
+    pub(crate) user_agent: String,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("credentials", &self.credentials)
+            .field("scopes", &self.scopes)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+/// Refuses URLs that would send a bearer token in clear text across a network, and URLs
+/// with credentials, queries or fragments. Returns the URL without a trailing slash.
+fn check_url(name: &str, url: &str) -> Result<String, Error> {
+    let url = url.trim();
+    let bad = |why: &str| Error::config(format!("{name} {url:?}: {why}"));
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("expected https://host[:port][/path]"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if rest.contains(['?', '#']) {
+        return Err(bad("a query or fragment is not allowed"));
+    }
+    if authority.contains('@') {
+        return Err(bad("credentials in the URL are not allowed"));
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        return Err(bad("the host is missing"));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(bad(
+                "http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost), so a bearer \
+                 token never crosses a network in clear text; use https://",
+            ));
+        }
+        _ => {
+            return Err(bad(
+                "the scheme must be https:// (or http:// to a loopback host)",
+            ));
+        }
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_refuse_clear_text_off_loopback() {
+        for ok in [
+            "https://bank.sandbox.cybrid.app",
+            "http://127.0.0.1:8080",
+            "http://localhost:1/",
+            "http://[::1]:9",
+            "http://127.3.2.1",
+        ] {
+            assert!(check_url("base_url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://bank.sandbox.cybrid.app",
+            "http://10.0.0.1",
+            "http://127.0.0.1.evil.com",
+            "ftp://x",
+            "bank.sandbox.cybrid.app",
+            "https://u:p@host",
+            "https://host/?q=1",
+            "https://",
+        ] {
+            assert!(
+                matches!(check_url("base_url", bad), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_url("b", "http://127.0.0.1:8/").unwrap(),
+            "http://127.0.0.1:8"
+        );
+    }
+
+    #[test]
+    fn environment_urls() {
+        assert_eq!(
+            Environment::Sandbox.base_url(),
+            "https://bank.sandbox.cybrid.app"
+        );
+        assert_eq!(
+            Environment::Production.token_url(),
+            "https://id.production.cybrid.app/oauth/token"
+        );
+        assert_eq!(
+            "Production".parse::<Environment>().unwrap(),
+            Environment::Production
+        );
+        assert!("staging".parse::<Environment>().is_err());
+    }
+
+    #[test]
+    fn from_vars_reads_every_variable() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let b = ClientBuilder::from_vars(vars(&[
+            ("CYBRID_ENVIRONMENT", "production"),
+            ("CYBRID_CLIENT_ID", "id"),
+            ("CYBRID_CLIENT_SECRET", "s3cr3t"),
+            ("CYBRID_SCOPES", "customers:read, banks:read"),
+        ]))
+        .unwrap();
+        assert_eq!(b.environment, Environment::Production);
+        assert_eq!(b.scopes, vec!["customers:read", "banks:read"]);
+        let client = b.build().unwrap();
+        assert_eq!(client.base_url(), "https://bank.production.cybrid.app");
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+        let b = ClientBuilder::from_vars(vars(&[
+            ("CYBRID_ACCESS_TOKEN", "tok"),
+            ("CYBRID_BASE_URL", "http://127.0.0.1:9"),
+        ]))
+        .unwrap();
+        assert!(matches!(b.credentials, Some(Credentials::BearerToken(_))));
+        let err = ClientBuilder::from_vars(vars(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("CYBRID_CLIENT_ID and CYBRID_CLIENT_SECRET, or CYBRID_ACCESS_TOKEN"),
+            "{err}"
+        );
+        let err = ClientBuilder::from_vars(vars(&[("CYBRID_CLIENT_ID", "id")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CYBRID_CLIENT_SECRET is not"), "{err}");
+        let err = ClientBuilder::from_vars(vars(&[
+            ("CYBRID_ENVIRONMENT", "x"),
+            ("CYBRID_ACCESS_TOKEN", "t"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("CYBRID_ENVIRONMENT"), "{err}");
+    }
+}

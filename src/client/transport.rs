@@ -1,0 +1,232 @@
+//! The ureq adapter: one HTTP exchange on the shared agent, and where a failure happened
+//! (before the request left, or after), decided here once.
+
+use std::time::{Duration, Instant};
+
+use ureq::http;
+
+use super::resolver::CachingResolver;
+use crate::api::{Answer, Unusable};
+use crate::auth::Secret;
+use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::retry::{Method, Progress, Setback};
+
+/// A first attempt that starts within this of the call's start runs under the agent's
+/// timeout (the call's own) instead of a per-request one.
+const SAME_DEADLINE_SLACK: Duration = Duration::from_millis(1);
+/// Idle connections kept per host, so a client shared by several threads reuses them.
+const IDLE_CONNECTIONS_PER_HOST: usize = 16;
+
+/// The agent and the limits every exchange runs under.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    timeout: Duration,
+    max_body_bytes: u64,
+}
+
+/// One request of an attempt.
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: Method,
+    pub(crate) url: &'a str,
+    /// `METHOD path`, for messages.
+    pub(crate) label: &'a str,
+    pub(crate) token: Option<&'a Secret>,
+    pub(crate) body: Option<&'a [u8]>,
+}
+
+impl Transport {
+    /// An agent with every timeout set (ureq sets none) and the crate's resolver cache.
+    pub(crate) fn new(
+        timeout: Duration,
+        connect_timeout: Duration,
+        user_agent: &str,
+        max_body_bytes: u64,
+    ) -> Self {
+        let config = ureq::Agent::config_builder()
+            // Error statuses carry Cybrid's ErrorResponse: read them rather than lose them.
+            .http_status_as_error(false)
+            // ureq sets no timeouts; a call without one could hang a build script forever.
+            .timeout_connect(Some(connect_timeout))
+            .timeout_global(Some(timeout))
+            .user_agent(user_agent)
+            .accept("application/json")
+            // The API does not redirect; a redirect is shown to the caller, not followed.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            // ureq keeps 3 idle connections per host; a client shared by more threads than
+            // that would close and reopen connections on every call.
+            .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
+            .max_idle_connections(IDLE_CONNECTIONS_PER_HOST * 2)
+            .build();
+        Transport {
+            agent: ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                CachingResolver::default(),
+            ),
+            timeout,
+            max_body_bytes,
+        }
+    }
+
+    /// One HTTP exchange, bounded by `deadline`, the body read up to the limit. The outer
+    /// `Err` is a request that cannot be built, which no retry would mend.
+    pub(crate) fn exchange(
+        &self,
+        out: &Outgoing<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<Result<Answer, Unusable>, Error> {
+        let remaining = deadline.map_or(self.timeout, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        if remaining.is_zero() {
+            let message = format!("the call's timeout of {:?} ran out", self.timeout);
+            let error = transport_error(out.label, TransportErrorKind::Timeout, message, None);
+            return Ok(Err((error, Setback::new(Progress::NotSent))));
+        }
+        let mut builder = http::Request::builder()
+            .method(out.method.as_str())
+            .uri(out.url);
+        if let Some(token) = out.token {
+            builder = builder.header("Authorization", format!("Bearer {}", token.expose()));
+        }
+        // A request without a body is sent without one: an empty body would add a
+        // `content-length: 0` header and ureq's separate body write to every GET.
+        let sent = match out.body {
+            Some(bytes) => {
+                let request = builder
+                    .header("Content-Type", "application/json")
+                    .body(bytes);
+                self.run(out.label, request, remaining)?
+            }
+            None => self.run(out.label, builder.body(()), remaining)?,
+        };
+        Ok(sent
+            .and_then(|response| self.read(response))
+            .map_err(|e| classify(out.label, e)))
+    }
+
+    /// Runs one built request with the call's remaining time.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        label: &str,
+        request: Result<http::Request<S>, http::Error>,
+        remaining: Duration,
+    ) -> Result<Result<http::Response<ureq::Body>, ureq::Error>, Error> {
+        let request = request
+            .map_err(|e| Error::config(format!("{label}: the request could not be built ({e})")))?;
+        // The agent's own global timeout is the whole call's; only a later attempt, with less
+        // time left, needs a request-level copy of the configuration to carry a shorter one.
+        if remaining + SAME_DEADLINE_SLACK >= self.timeout {
+            return Ok(self.agent.run(request));
+        }
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(remaining))
+            .build();
+        Ok(self.agent.run(request))
+    }
+
+    /// The status, the headers that matter and the body, within the limit.
+    fn read(&self, mut response: http::Response<ureq::Body>) -> Result<Answer, ureq::Error> {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = response.status().as_u16();
+        let request_id = header("x-request-id").or_else(|| header("request-id"));
+        let retry_after = header("retry-after");
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body_bytes)
+            .read_to_vec()?;
+        Ok(Answer {
+            status,
+            request_id,
+            retry_after,
+            body,
+        })
+    }
+}
+
+fn transport_error(
+    label: &str,
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<ureq::Error>,
+) -> Error {
+    Error::Transport(Box::new(TransportError {
+        kind,
+        request: label.to_owned(),
+        message,
+        source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+    }))
+}
+
+/// Sorts a ureq error into what it means for the caller and for retrying.
+fn classify(label: &str, e: ureq::Error) -> Unusable {
+    use std::io::ErrorKind as Io;
+    let (kind, progress, message) = match &e {
+        ureq::Error::BodyExceedsLimit(limit) => {
+            // Asking again would read the same oversized body.
+            let error = Error::BodyTooLarge { limit: *limit };
+            return (error, Setback::new(Progress::AnswerWouldRepeat));
+        }
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                Io::ConnectionRefused
+                    | Io::HostUnreachable
+                    | Io::NetworkUnreachable
+                    | Io::NetworkDown
+                    | Io::AddrNotAvailable
+            ) =>
+        {
+            (
+                TransportErrorKind::Connect,
+                Progress::NotSent,
+                format!("could not connect ({io})"),
+            )
+        }
+        ureq::Error::HostNotFound => (
+            TransportErrorKind::Connect,
+            Progress::NotSent,
+            "the host name did not resolve".to_owned(),
+        ),
+        ureq::Error::ConnectionFailed => (
+            TransportErrorKind::Connect,
+            Progress::NotSent,
+            "could not connect".to_owned(),
+        ),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (
+            TransportErrorKind::Connect,
+            Progress::NotSent,
+            format!("the TLS handshake failed ({e})"),
+        ),
+        ureq::Error::Timeout(which @ (ureq::Timeout::Resolve | ureq::Timeout::Connect)) => (
+            TransportErrorKind::Timeout,
+            Progress::NotSent,
+            format!("timed out before connecting ({which})"),
+        ),
+        ureq::Error::Timeout(which) => (
+            TransportErrorKind::Timeout,
+            Progress::MaybeSent,
+            format!("timed out ({which})"),
+        ),
+        other => (
+            TransportErrorKind::Io,
+            Progress::MaybeSent,
+            format!("the connection failed ({other})"),
+        ),
+    };
+    (
+        transport_error(label, kind, message, Some(e)),
+        Setback::new(progress),
+    )
+}
