@@ -1,13 +1,12 @@
 //! Configuration: [`ClientBuilder`], [`Environment`], the environment variables, and the
 //! checks a URL must pass before a token is sent to it.
 
-use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::call::SleepFn;
 use super::transport::Transport;
+use super::url::check_url;
 use crate::auth::{Credentials, DEFAULT_SCOPES, Secret};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
@@ -63,7 +62,7 @@ impl std::str::FromStr for Environment {
 }
 
 /// Builds a [`Client`](super::Client). Every setting has a default; only credentials are required.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
     environment: Environment,
     base_url: Option<String>,
@@ -76,20 +75,6 @@ pub struct ClientBuilder {
     max_body_bytes: u64,
     retry: RetryPolicy,
     sleep: SleepFn,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("environment", &self.environment)
-            .field("base_url", &self.base_url)
-            .field("token_url", &self.token_url)
-            .field("credentials", &self.credentials)
-            .field("scopes", &self.scopes)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Default for ClientBuilder {
@@ -105,7 +90,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             retry: RetryPolicy::default(),
-            sleep: Arc::new(std::thread::sleep),
+            sleep: SleepFn(Arc::new(std::thread::sleep)),
         }
     }
 }
@@ -199,7 +184,7 @@ impl ClientBuilder {
     /// Replaces how the client pauses between retries and polls (default: `std::thread::sleep`).
     /// Tests use it to record waits instead of sleeping.
     pub fn sleep_with(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
-        self.sleep = Arc::new(sleep);
+        self.sleep = SleepFn(Arc::new(sleep));
         self
     }
 
@@ -293,16 +278,15 @@ impl ClientBuilder {
             credentials,
             scopes: self.scopes,
             timeout: self.timeout,
-            connect_timeout: self.connect_timeout,
-            max_body_bytes: self.max_body_bytes,
             retry: self.retry,
             sleep: self.sleep,
-            user_agent,
         })
     }
 }
 
-/// Everything a client was built with, checked.
+/// Everything a client was built with, checked. `Debug` shows no secret: the credentials
+/// print redacted.
+#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) transport: Transport,
     pub(crate) base_url: String,
@@ -310,109 +294,13 @@ pub(crate) struct Settings {
     pub(crate) credentials: Credentials,
     pub(crate) scopes: Vec<String>,
     pub(crate) timeout: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) max_body_bytes: u64,
     pub(crate) retry: RetryPolicy,
     pub(crate) sleep: SleepFn,
-    pub(crate) user_agent: String,
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.base_url)
-            .field("token_url", &self.token_url)
-            .field("credentials", &self.credentials)
-            .field("scopes", &self.scopes)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("retry", &self.retry)
-            .field("user_agent", &self.user_agent)
-            .finish()
-    }
-}
-
-/// Refuses URLs that would send a bearer token in clear text across a network, and URLs
-/// with credentials, queries or fragments. Returns the URL without a trailing slash.
-fn check_url(name: &str, url: &str) -> Result<String, Error> {
-    let url = url.trim();
-    let bad = |why: &str| Error::config(format!("{name} {url:?}: {why}"));
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| bad("expected https://host[:port][/path]"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if rest.contains(['?', '#']) {
-        return Err(bad("a query or fragment is not allowed"));
-    }
-    if authority.contains('@') {
-        return Err(bad("credentials in the URL are not allowed"));
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    if host.is_empty() {
-        return Err(bad("the host is missing"));
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(bad(
-                "http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost), so a bearer \
-                 token never crosses a network in clear text; use https://",
-            ));
-        }
-        _ => {
-            return Err(bad(
-                "the scheme must be https:// (or http:// to a loopback host)",
-            ));
-        }
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_refuse_clear_text_off_loopback() {
-        for ok in [
-            "https://bank.sandbox.cybrid.app",
-            "http://127.0.0.1:8080",
-            "http://localhost:1/",
-            "http://[::1]:9",
-            "http://127.3.2.1",
-        ] {
-            assert!(check_url("base_url", ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://bank.sandbox.cybrid.app",
-            "http://10.0.0.1",
-            "http://127.0.0.1.evil.com",
-            "ftp://x",
-            "bank.sandbox.cybrid.app",
-            "https://u:p@host",
-            "https://host/?q=1",
-            "https://",
-        ] {
-            assert!(
-                matches!(check_url("base_url", bad), Err(Error::Config(_))),
-                "{bad}"
-            );
-        }
-        assert_eq!(
-            check_url("b", "http://127.0.0.1:8/").unwrap(),
-            "http://127.0.0.1:8"
-        );
-    }
 
     #[test]
     fn environment_urls() {

@@ -9,7 +9,20 @@ use crate::error::Error;
 use crate::retry::{Decision, Method, Progress, RetryPolicy};
 
 /// How the client pauses between retries and polls (a recorder in tests).
-pub(crate) type SleepFn = Arc<dyn Fn(Duration) + Send + Sync>;
+#[derive(Clone)]
+pub(crate) struct SleepFn(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl std::fmt::Debug for SleepFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SleepFn")
+    }
+}
+
+impl SleepFn {
+    pub(crate) fn pause(&self, wait: Duration) {
+        (self.0)(wait);
+    }
+}
 
 /// The outcome of one attempt.
 pub(crate) enum Step<T> {
@@ -47,7 +60,7 @@ pub(crate) fn with_retries<T>(
         };
         match policy.decide(retries, method, &setback, SystemTime::now()) {
             Decision::RetryAfter(wait) if fits_before(wait, deadline) => {
-                sleep(wait);
+                sleep.pause(wait);
                 retries += 1;
             }
             _ => return Err((error, setback.progress)),
@@ -73,7 +86,7 @@ mod tests {
     fn recorder() -> (SleepFn, Arc<Mutex<Vec<Duration>>>) {
         let waits = Arc::new(Mutex::new(Vec::new()));
         let w = waits.clone();
-        (Arc::new(move |d| w.lock().unwrap().push(d)), waits)
+        (SleepFn(Arc::new(move |d| w.lock().unwrap().push(d))), waits)
     }
 
     fn failed(progress: Progress) -> Step<u8> {

@@ -5,6 +5,7 @@ mod builder;
 mod call;
 mod resolver;
 mod transport;
+mod url;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -69,8 +70,10 @@ struct Inner {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `Settings` prints as `Client { .. }` with the secrets redacted.
-        self.inner.settings.fmt(f)
+        // The settings print with the secrets redacted.
+        f.debug_struct("Client")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -173,7 +176,7 @@ impl Client {
         guid: &str,
         options: &WaitOptions,
     ) -> Result<IdentityRecord, Error> {
-        let sleep = &*self.inner.settings.sleep;
+        let sleep = &|wait| self.inner.settings.sleep.pause(wait);
         poll_until_final(
             options,
             sleep,

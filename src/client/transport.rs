@@ -18,11 +18,19 @@ const SAME_DEADLINE_SLACK: Duration = Duration::from_millis(1);
 const IDLE_CONNECTIONS_PER_HOST: usize = 16;
 
 /// The agent and the limits every exchange runs under.
-#[derive(Debug)]
 pub(crate) struct Transport {
     agent: ureq::Agent,
     timeout: Duration,
     max_body_bytes: u64,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("timeout", &self.timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One request of an attempt.

@@ -161,14 +161,12 @@ impl Shared {
 
     fn get_record(&self, guid: &str) -> Response {
         let store = lock(&self.store);
-        match store.records.iter().find(|r| r.guid == guid) {
-            Some(r) => Response::json(200, &store.record_view(r, Instant::now())),
-            None => Response::error(
-                404,
-                "not_found",
-                &format!("identity record {guid} not found"),
-            ),
-        }
+        let record = store.records.iter().find(|r| r.guid == guid);
+        found(
+            record.map(|r| store.record_view(r, Instant::now())),
+            "identity record",
+            guid,
+        )
     }
 
     fn list_records(&self, request: &Request) -> Response {
@@ -241,14 +239,12 @@ impl Shared {
 
     fn get_key(&self, guid: &str) -> Response {
         let store = lock(&self.store);
-        match store.keys.iter().find(|k| k.guid == guid) {
-            Some(k) => Response::json(200, &store.key_view(k, Instant::now())),
-            None => Response::error(
-                404,
-                "not_found",
-                &format!("verification key {guid} not found"),
-            ),
-        }
+        let key = store.keys.iter().find(|k| k.guid == guid);
+        found(
+            key.map(|k| store.key_view(k, Instant::now())),
+            "verification key",
+            guid,
+        )
     }
 
     fn list_keys(&self, request: &Request) -> Response {
@@ -308,6 +304,14 @@ impl Handler for Shared {
 
     fn connection_accepted(&self) {
         self.connections.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// 200 with the object, or 404 naming what was looked for.
+fn found(view: Option<Value>, what: &str, guid: &str) -> Response {
+    match view {
+        Some(view) => Response::json(200, &view),
+        None => Response::error(404, "not_found", &format!("{what} {guid} not found")),
     }
 }
 
