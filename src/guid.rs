@@ -6,8 +6,15 @@ use crate::error::Error;
 /// The length of every Cybrid guid.
 pub(crate) const GUID_LEN: usize = 32;
 
-/// Whether `value` is a Cybrid guid.
-pub(crate) fn is_guid(value: &str) -> bool {
+/// Whether `value` is a Cybrid guid: exactly 32 ASCII letters or digits. Every call of this
+/// crate checks its guids so before anything is sent; a program reading guids from a file or
+/// a command line can check them itself, up front.
+///
+/// ```
+/// assert!(cybrid_identity::is_guid("c0ffee00c0ffee00c0ffee00c0ffee00"));
+/// assert!(!cybrid_identity::is_guid("../../etc/passwd"));
+/// ```
+pub fn is_guid(value: &str) -> bool {
     value.len() == GUID_LEN && value.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 

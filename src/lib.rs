@@ -147,6 +147,7 @@ pub use client::{
     Environment,
 };
 pub use error::{ApiError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind};
+pub use guid::is_guid;
 pub use keys::{SigningKey, VerifyingKey};
 pub use models::{
     AttestationDetails, AttestationState, ErrorResponse, FailureCode, IdentityRecord,

@@ -232,6 +232,16 @@ impl Args {
         self.operand.as_deref().unwrap_or_default()
     }
 
+    /// The operand as a guid, checked before any client is built or request sent.
+    pub fn guid_operand(&self) -> Result<&str, CliError> {
+        guid("GUID", self.operand())
+    }
+
+    /// A required flag holding a guid.
+    pub fn required_guid(&self, flag: &str) -> Result<&str, CliError> {
+        guid(&format!("--{flag}"), self.required(flag)?)
+    }
+
     /// A number flag, checked against the range its declaration gives.
     pub fn number(&self, flag: &str) -> Result<Option<u64>, CliError> {
         let Some(text) = self.value(flag) else {
@@ -250,6 +260,17 @@ impl Args {
             ))),
         }
     }
+}
+
+/// `value`, if it is a guid; a usage error naming `what` otherwise.
+fn guid<'v>(what: &str, value: &'v str) -> Result<&'v str, CliError> {
+    if cybrid_identity::is_guid(value) {
+        return Ok(value);
+    }
+    let shown: String = value.chars().take(40).collect();
+    Err(CliError::usage(format!(
+        "{what} takes a guid (32 ASCII letters or digits), got {shown:?}"
+    )))
 }
 
 /// The top-level usage, from the table.

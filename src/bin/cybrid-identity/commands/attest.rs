@@ -25,7 +25,7 @@ pub const ATTEST: Command = Command {
 
 fn attest(args: &Args) -> Result<ExitCode, CliError> {
     // Check every flag before the first request, so a bad value never leaves a record behind.
-    let customer = args.required("customer")?;
+    let customer = args.required_guid("customer")?;
     let timeout_s = args.number("timeout-s")?;
     let key = signing_key(args)?;
     let client = client()?;

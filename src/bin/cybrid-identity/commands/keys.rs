@@ -52,7 +52,8 @@ fn create(args: &Args) -> Result<ExitCode, CliError> {
 }
 
 fn get(args: &Args) -> Result<ExitCode, CliError> {
-    print_key(&client()?.get_verification_key(args.operand())?, args.json);
+    let guid = args.guid_operand()?;
+    print_key(&client()?.get_verification_key(guid)?, args.json);
     Ok(ExitCode::SUCCESS)
 }
 

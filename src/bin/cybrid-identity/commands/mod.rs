@@ -60,23 +60,33 @@ pub fn signing_key(args: &Args) -> Result<SigningKey, CliError> {
     }
 }
 
-/// Reads at most 64 KiB of `path` and takes PEM or DER by content, not by extension.
+/// Reads at most 64 KiB of `path` (`/dev/zero` and a 5 GB file alike) and takes PEM or DER
+/// by content, not by extension.
 fn read_key_file(path: &str) -> Result<SigningKey, CliError> {
     let cannot = |e: std::io::Error| CliError::runtime(format!("cannot read {path}: {e}"));
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Err(CliError::runtime(format!(
-            "{path}: more than {MAX_KEY_FILE_BYTES} bytes: not a key file"
-        )));
-    }
+    let bytes = std::fs::File::open(path)
+        .and_then(|f| read_limited(f, MAX_KEY_FILE_BYTES))
+        .map_err(cannot)?
+        .ok_or_else(|| {
+            CliError::runtime(format!(
+                "{path}: more than {MAX_KEY_FILE_BYTES} bytes: not a key file"
+            ))
+        })?;
     let key = match std::str::from_utf8(&bytes) {
         Ok(text) if text.trim_start().starts_with("-----BEGIN") => SigningKey::from_pem(text),
         _ => SigningKey::from_der(&bytes),
     };
     key.map_err(|e| CliError::runtime(format!("{path}: {e}")))
+}
+
+/// All of `reader` if it holds at most `limit` bytes, `None` if it holds more; never reads
+/// more than `limit + 1` bytes.
+fn read_limited(reader: impl std::io::Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// `--customer` (repeatable), `--page`, `--per-page`.
@@ -176,4 +186,45 @@ pub fn flush() -> Result<(), CliError> {
     std::io::stdout()
         .flush()
         .map_err(|e| CliError::runtime(format!("stdout: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// An endless source that counts what is taken from it.
+    struct Endless(u64);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(b'A');
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn an_endless_key_file_is_cut_off_at_the_limit() {
+        let mut source = Endless(0);
+        assert!(
+            read_limited(&mut source, MAX_KEY_FILE_BYTES)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            source.0 <= MAX_KEY_FILE_BYTES + 1,
+            "read {} bytes",
+            source.0
+        );
+        let small = read_limited(&b"-----BEGIN"[..], MAX_KEY_FILE_BYTES).unwrap();
+        assert_eq!(small.as_deref(), Some(&b"-----BEGIN"[..]));
+        let exact = vec![0u8; 65_536];
+        assert_eq!(
+            read_limited(&exact[..], MAX_KEY_FILE_BYTES)
+                .unwrap()
+                .map(|b| b.len()),
+            Some(65_536)
+        );
+    }
 }

@@ -54,7 +54,7 @@ pub const WAIT: Command = Command {
 };
 
 fn create(args: &Args) -> Result<ExitCode, CliError> {
-    let customer = args.required("customer")?;
+    let customer = args.required_guid("customer")?;
     let post = PostIdentityRecord::attestation(customer, args.required("token")?);
     let record = client()?
         .create_identity_record(&post)
@@ -64,7 +64,8 @@ fn create(args: &Args) -> Result<ExitCode, CliError> {
 }
 
 fn get(args: &Args) -> Result<ExitCode, CliError> {
-    print_record(&client()?.get_identity_record(args.operand())?, args.json);
+    let guid = args.guid_operand()?;
+    print_record(&client()?.get_identity_record(guid)?, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -98,12 +99,9 @@ fn list(args: &Args) -> Result<ExitCode, CliError> {
 }
 
 fn wait_for(args: &Args) -> Result<ExitCode, CliError> {
-    let done = wait(
-        &client()?,
-        args.operand(),
-        args.number("timeout-s")?,
-        args.json,
-    )?;
+    // Every argument is checked before the client is built.
+    let (guid, timeout_s) = (args.guid_operand()?, args.number("timeout-s")?);
+    let done = wait(&client()?, guid, timeout_s, args.json)?;
     print_record(&done, args.json);
     Ok(ExitCode::SUCCESS)
 }
