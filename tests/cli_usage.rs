@@ -301,7 +301,7 @@ fn version_group_help_and_usage_mistakes() {
         ),
         (
             vec!["records", "get", G, G],
-            &"error: unexpected argument \"c0ffee00c0ffee00c0ffee00c0ffee00\" (see --help)",
+            "error: unexpected argument \"c0ffee00c0ffee00c0ffee00c0ffee00\" (see --help)",
         ),
         (
             vec!["records", "get", G, "--customer", G],
