@@ -100,6 +100,17 @@ impl CachedToken {
         CachedToken { value, refresh_at }
     }
 
+    /// How long it is used, for logs (never the token).
+    pub(crate) fn lifetime(&self) -> String {
+        match self.refresh_at {
+            Some(at) => format!(
+                "used for {} s",
+                at.saturating_duration_since(Instant::now()).as_secs()
+            ),
+            None => "no expiry given".to_owned(),
+        }
+    }
+
     fn fresh_at(&self, now: Instant) -> bool {
         self.refresh_at.is_none_or(|at| now < at)
     }

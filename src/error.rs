@@ -121,8 +121,11 @@ pub struct TokenError {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TransportError {
-    /// What kind of failure.
+    /// What kind of failure, by where it happened.
     pub kind: TransportErrorKind,
+    /// Whether it happened before any byte of the request left this machine (name
+    /// resolution, connecting, a proxy, the TLS handshake): then the request had no effect.
+    pub before_sending: bool,
     /// `METHOD url` of the request (no query secrets: this crate puts none in URLs).
     pub request: String,
     /// What happened, for people.
@@ -135,9 +138,16 @@ pub struct TransportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
-    /// The connection could not be made (refused, DNS, TLS handshake): nothing was sent.
+    /// The host name did not resolve: nothing was sent.
+    Resolve,
+    /// The TCP connection could not be made: nothing was sent.
     Connect,
-    /// A timeout ran out.
+    /// The proxy refused to open a tunnel to the host: nothing was sent.
+    Proxy,
+    /// The TLS handshake failed (the message says why: an untrusted issuer, a name mismatch,
+    /// an expired certificate): nothing was sent.
+    Tls,
+    /// A timeout ran out ([`TransportError::before_sending`] says whether before sending).
     Timeout,
     /// The connection broke or the answer was not valid HTTP after the request was sent.
     Io,
@@ -159,6 +169,39 @@ impl Error {
         Error::InvalidInput {
             field,
             reason: reason.into(),
+        }
+    }
+
+    /// Replaces every occurrence of each secret in the text this error carries from a
+    /// server (error messages, body excerpts), should the server echo a request back.
+    pub(crate) fn redact(self, secrets: &[&str]) -> Self {
+        let clean = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            }
+        };
+        match self {
+            Error::Api(mut api) => {
+                if let Some(response) = &mut api.response {
+                    clean(&mut response.error_message);
+                    clean(&mut response.message_code);
+                }
+                if let Some(excerpt) = &mut api.body_excerpt {
+                    clean(excerpt);
+                }
+                Error::Api(api)
+            }
+            Error::Token(mut token) => {
+                clean(&mut token.body_excerpt);
+                Error::Token(token)
+            }
+            Error::OutcomeUnknown { hint, source } => Error::OutcomeUnknown {
+                hint,
+                source: Box::new(source.redact(secrets)),
+            },
+            other => other,
         }
     }
 
@@ -211,9 +254,11 @@ impl Error {
         matches!(self.innermost(), Error::Transport(t) if t.kind == TransportErrorKind::Timeout)
     }
 
-    /// Whether the connection could not be made at all (nothing was sent).
+    /// Whether the request never left this machine: the name did not resolve, the
+    /// connection or a proxy's tunnel could not be made, or the TLS handshake failed. Such a
+    /// request had no effect; a create may be sent again.
     pub fn is_connect(&self) -> bool {
-        matches!(self.innermost(), Error::Transport(t) if t.kind == TransportErrorKind::Connect)
+        matches!(self.innermost(), Error::Transport(t) if t.before_sending)
     }
 
     /// Whether a create call may have taken effect despite this error (see [`Error::OutcomeUnknown`]).
@@ -256,16 +301,13 @@ impl fmt::Display for Error {
                 write!(f, " (check the client id, secret and scopes)")
             }
             Error::Transport(t) => write!(f, "{} failed: {}", t.request, t.message),
-            Error::Decode {
-                what,
-                field,
-                source,
-            } => {
+            // The decoder's own words are this error's `source()`.
+            Error::Decode { what, field, .. } => {
                 write!(f, "the server's {what} did not fit the model")?;
                 if let Some(field) = field {
                     write!(f, " at field `{field}`")?;
                 }
-                write!(f, ": {source}")
+                Ok(())
             }
             Error::BodyTooLarge { limit } => write!(
                 f,
@@ -284,7 +326,8 @@ impl fmt::Display for Error {
                 last.state().map_or("without a state", |s| s.as_str())
             ),
             Error::Pagination(message) => write!(f, "pagination error: {message}"),
-            Error::OutcomeUnknown { hint, source } => write!(f, "{source}; {hint}"),
+            // The failure itself is this error's `source()`.
+            Error::OutcomeUnknown { hint, .. } => f.write_str(hint),
         }
     }
 }

@@ -140,8 +140,10 @@ impl Method {
 /// How far a failed attempt got: this decides whether sending it again is safe and useful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Progress {
-    /// The request never left this machine: refused, DNS, TLS handshake.
+    /// The request never left this machine: refused, DNS, a proxy, the TLS handshake.
     NotSent,
+    /// The request never left, and would fail the same way again (a refused certificate).
+    CannotSend,
     /// A timeout, reset, broken or truncated answer: the request may have arrived.
     MaybeSent,
     /// The server answered with this status.
@@ -156,7 +158,7 @@ impl Progress {
     /// it: nothing was created.
     pub(crate) fn may_have_arrived(self) -> bool {
         match self {
-            Progress::NotSent => false,
+            Progress::NotSent | Progress::CannotSend => false,
             Progress::MaybeSent | Progress::AnswerWouldRepeat => true,
             Progress::Status(status) => !(400..500).contains(&status),
         }
@@ -189,7 +191,7 @@ impl Setback {
             (Progress::Status(status), Method::Get) => {
                 matches!(status, 429 | 500 | 502 | 503 | 504)
             }
-            (Progress::AnswerWouldRepeat, _) | (_, Method::Post) => false,
+            (Progress::CannotSend | Progress::AnswerWouldRepeat, _) | (_, Method::Post) => false,
         }
     }
 }

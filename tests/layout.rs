@@ -31,20 +31,24 @@ const LAYERS: &[(&str, u32)] = &[
     ("pages", 7),
     ("wait", 7),
     // The one door out.
-    ("client::resolver", 8),
+    ("client::stage", 8),
     ("client::url", 8),
-    ("client::transport", 9),
-    ("client::call", 10),
-    ("client::builder", 11),
-    ("client", 12),
+    ("client::proxy", 9),
+    ("client::resolver", 9),
+    ("client::transport", 10),
+    ("client::network", 11),
+    ("client::call", 12),
+    ("client::builder", 13),
+    ("client::session", 14),
+    ("client", 15),
     // The extras.
-    ("emulator::http", 13),
-    ("emulator::faults", 14),
-    ("emulator::oauth", 14),
-    ("emulator::state", 14),
-    ("emulator::routes", 15),
-    ("emulator", 16),
-    ("lib", 17),
+    ("emulator::http", 16),
+    ("emulator::faults", 17),
+    ("emulator::oauth", 17),
+    ("emulator::state", 17),
+    ("emulator::routes", 18),
+    ("emulator", 19),
+    ("lib", 20),
     // The command line, a crate of its own.
     ("bin::args", 1),
     ("bin::output", 2),
@@ -138,6 +142,15 @@ fn references(module: &str, code: &str) -> Vec<String> {
             let mut segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
             if !base.is_empty() {
                 segments.insert(0, base);
+            }
+            // A name followed by `::` is a module: it must have a layer.
+            let first_module = segments.len() - usize::from(!path.ends_with("::"));
+            if first_module > usize::from(!base.is_empty()) {
+                let named = segments[..=usize::from(!base.is_empty())].join("::");
+                assert!(
+                    layer(&named).is_some() || named.chars().any(char::is_uppercase),
+                    "{module} refers to module {named}, which has no layer in tests/layout.rs"
+                );
             }
             // The longest prefix that names a module; `super::{..}` names the parent itself.
             let target = (1..=segments.len())
@@ -270,4 +283,10 @@ fn the_scanner_resolves_paths_as_rust_does() {
         ),
         vec!["bin::args", "bin::commands"]
     );
+}
+
+#[test]
+#[should_panic(expected = "refers to module client::nothere, which has no layer")]
+fn a_module_without_a_layer_is_refused() {
+    references("client::builder", "use super::nothere::Thing;");
 }

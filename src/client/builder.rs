@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::call::SleepFn;
-use super::transport::Transport;
+use super::network::{Limits, Network, Routes, read_ca_bundle};
+use super::proxy::ProxyChoice;
 use super::url::check_url;
 use crate::auth::{Credentials, DEFAULT_SCOPES, Secret};
 use crate::error::Error;
@@ -75,6 +76,7 @@ pub struct ClientBuilder {
     max_body_bytes: u64,
     retry: RetryPolicy,
     sleep: SleepFn,
+    network: Network,
 }
 
 impl Default for ClientBuilder {
@@ -91,6 +93,7 @@ impl Default for ClientBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             retry: RetryPolicy::default(),
             sleep: SleepFn(Arc::new(std::thread::sleep)),
+            network: Network::default(),
         }
     }
 }
@@ -188,6 +191,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts exactly the certificates of this PEM bundle instead of the bundled roots: a
+    /// corporate root CA (behind a TLS-intercepting proxy), or the system's bundle
+    /// (`/etc/ssl/certs/ca-certificates.crt`). [`ClientBuilder::build`](super::ClientBuilder::build)
+    /// fails if it holds no certificate.
+    pub fn root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.network.roots_pem = Some(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Sends every request but those to loopback hosts through this proxy (`http://`,
+    /// `https://`, `socks4://` or `socks5://host:port`, credentials in the URL allowed and
+    /// never printed), instead of the environment's.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.network.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Connects directly, whatever `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` say.
+    pub fn no_proxy(mut self) -> Self {
+        self.network.proxy = ProxyChoice::Direct;
+        self
+    }
+
     /// A builder configured from variables looked up with `get` (see [`Client::from_env`](super::Client::from_env)).
     ///
     /// # Errors
@@ -206,6 +232,9 @@ impl ClientBuilder {
         }
         if let Some(url) = get("CYBRID_TOKEN_URL") {
             builder = builder.token_url(url);
+        }
+        if let Some(path) = get("CYBRID_CA_BUNDLE") {
+            builder = builder.root_certificates_pem(read_ca_bundle(&path)?);
         }
         if let Some(scopes) = get("CYBRID_SCOPES") {
             builder = builder.scopes(
@@ -266,13 +295,18 @@ impl ClientBuilder {
             Some(extra) => format!("cybrid-identity/{} {extra}", env!("CARGO_PKG_VERSION")),
             None => format!("cybrid-identity/{}", env!("CARGO_PKG_VERSION")),
         };
+        let routes = self.network.routes(
+            &base_url,
+            &token_url,
+            &Limits {
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                user_agent: &user_agent,
+                max_body_bytes: self.max_body_bytes,
+            },
+        )?;
         Ok(Settings {
-            transport: Transport::new(
-                self.timeout,
-                self.connect_timeout,
-                &user_agent,
-                self.max_body_bytes,
-            ),
+            routes,
             base_url,
             token_url,
             credentials,
@@ -288,7 +322,7 @@ impl ClientBuilder {
 /// print redacted.
 #[derive(Debug)]
 pub(crate) struct Settings {
-    pub(crate) transport: Transport,
+    pub(crate) routes: Routes,
     pub(crate) base_url: String,
     pub(crate) token_url: String,
     pub(crate) credentials: Credentials,

@@ -47,6 +47,7 @@ pub(crate) fn with_retries<T>(
     policy: &RetryPolicy,
     sleep: &SleepFn,
     method: Method,
+    label: &str,
     deadline: Option<Instant>,
     mut attempt: impl FnMut() -> Step<T>,
 ) -> Result<T, (Error, Progress)> {
@@ -60,8 +61,13 @@ pub(crate) fn with_retries<T>(
         };
         match policy.decide(retries, method, &setback, SystemTime::now()) {
             Decision::RetryAfter(wait) if fits_before(wait, deadline) => {
-                sleep.pause(wait);
                 retries += 1;
+                log::info!(
+                    target: "cybrid_identity",
+                    "retrying {label} ({retries} of {}) in {wait:?} after: {error}",
+                    policy.max_retries
+                );
+                sleep.pause(wait);
             }
             _ => return Err((error, setback.progress)),
         }
@@ -102,6 +108,7 @@ mod tests {
             &policy,
             &sleep,
             Method::Get,
+            "GET /t",
             deadline_after(Duration::MAX),
             || {
                 n += 1;
@@ -123,16 +130,16 @@ mod tests {
         let mut steps = vec![Step::Done(7), Step::Again, Step::Again]
             .into_iter()
             .rev();
-        let got = with_retries(&policy, &sleep, Method::Post, None, || {
+        let got = with_retries(&policy, &sleep, Method::Post, "POST /t", None, || {
             steps.next().unwrap()
         });
         assert_eq!(got.ok(), Some(7));
-        let got = with_retries(&policy, &sleep, Method::Get, None, || {
+        let got = with_retries(&policy, &sleep, Method::Get, "GET /t", None, || {
             Step::<u8>::Stop(Error::Pagination("s".into()))
         });
         assert_eq!(got.unwrap_err().1, Progress::NotSent);
         let soon = deadline_after(Duration::from_millis(100));
-        let got = with_retries(&policy, &sleep, Method::Get, soon, || {
+        let got = with_retries(&policy, &sleep, Method::Get, "GET /t", soon, || {
             failed(Progress::NotSent)
         });
         assert_eq!(got.unwrap_err().1, Progress::NotSent);

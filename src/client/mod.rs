@@ -3,30 +3,29 @@
 
 mod builder;
 mod call;
+mod network;
+mod proxy;
 mod resolver;
+mod session;
+mod stage;
 mod transport;
 mod url;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Environment,
 };
 
-use crate::api::{self, ApiRequest, read_answer, read_token_answer};
-use crate::auth::{CachedToken, Credentials, Secret, TokenCache};
+use crate::api;
 use crate::error::Error;
 use crate::models::{
     IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey,
     VerificationKey, VerificationKeyList,
 };
 use crate::pages::{IdentityRecords, Pages};
-use crate::retry::Method;
 use crate::wait::{WaitOptions, poll_until_final};
-use builder::Settings;
-use call::{Step, deadline_after, with_retries};
-use transport::Outgoing;
+use session::Session;
 
 impl ClientBuilder {
     /// Builds the client.
@@ -36,10 +35,7 @@ impl ClientBuilder {
     /// that is not loopback.
     pub fn build(self) -> Result<Client, Error> {
         Ok(Client {
-            inner: Arc::new(Inner {
-                settings: self.settings()?,
-                tokens: TokenCache::default(),
-            }),
+            inner: Arc::new(Session::new(self.settings()?)),
         })
     }
 }
@@ -60,12 +56,7 @@ impl ClientBuilder {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    settings: Settings,
-    tokens: TokenCache,
+    inner: Arc<Session>,
 }
 
 impl std::fmt::Debug for Client {
@@ -106,8 +97,7 @@ impl Client {
     /// # Errors
     /// [`Error::Token`] when the token endpoint refuses; transport errors.
     pub fn authenticate(&self) -> Result<(), Error> {
-        self.bearer(deadline_after(self.inner.settings.timeout))
-            .map(|_| ())
+        self.inner.authenticate()
     }
 
     /// The Bank API base URL in use.
@@ -128,7 +118,7 @@ impl Client {
         record: &PostIdentityRecord,
     ) -> Result<IdentityRecord, Error> {
         let request = api::create_identity_record(record)?;
-        self.execute(&request)
+        self.inner.execute(&request)
     }
 
     /// Reads one identity record.
@@ -137,7 +127,7 @@ impl Client {
     /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
     pub fn get_identity_record(&self, guid: &str) -> Result<IdentityRecord, Error> {
         let request = api::get_identity_record(guid)?;
-        self.execute(&request)
+        self.inner.execute(&request)
     }
 
     /// Reads one page of identity records.
@@ -146,7 +136,7 @@ impl Client {
     /// [`Error::InvalidInput`] for bad params, checked before sending.
     pub fn list_identity_records(&self, params: &ListParams) -> Result<IdentityRecordList, Error> {
         let request = api::list_identity_records(params)?;
-        self.execute(&request)
+        self.inner.execute(&request)
     }
 
     /// Every identity record matching `params`, page by page (100 a page unless `params`
@@ -218,7 +208,7 @@ impl Client {
         key: &PostVerificationKey,
     ) -> Result<VerificationKey, Error> {
         let request = api::create_verification_key(key)?;
-        self.execute(&request)
+        self.inner.execute(&request)
     }
 
     /// Reads one verification key.
@@ -227,7 +217,7 @@ impl Client {
     /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
     pub fn get_verification_key(&self, guid: &str) -> Result<VerificationKey, Error> {
         let request = api::get_verification_key(guid)?;
-        self.execute(&request)
+        self.inner.execute(&request)
     }
 
     /// Reads one page of verification keys (in Cybrid's sandbox, the first is the default key).
@@ -239,114 +229,7 @@ impl Client {
         params: &ListParams,
     ) -> Result<VerificationKeyList, Error> {
         let request = api::list_verification_keys(params)?;
-        self.execute(&request)
-    }
-
-    /// Sends `request` with retries, within the client's timeout, and decodes the answer.
-    fn execute<T: serde::de::DeserializeOwned>(&self, request: &ApiRequest) -> Result<T, Error> {
-        let settings = &self.inner.settings;
-        let deadline = deadline_after(settings.timeout);
-        let url = request.url(&settings.base_url);
-        let label = request.label();
-        let mut token_renewed = false;
-        with_retries(
-            &settings.retry,
-            &settings.sleep,
-            request.method,
-            deadline,
-            || {
-                let token = match self.bearer(deadline) {
-                    Ok(token) => token,
-                    Err(error) => return Step::Stop(error),
-                };
-                let out = Outgoing {
-                    method: request.method,
-                    url: &url,
-                    label: &label,
-                    token: Some(&token),
-                    body: request.body.as_deref(),
-                };
-                let answer = match settings.transport.exchange(&out, deadline) {
-                    Err(error) => return Step::Stop(error),
-                    Ok(Err(unusable)) => return Step::Failed(unusable),
-                    Ok(Ok(answer)) => answer,
-                };
-                if answer.status == 401 && !token_renewed && self.renews_tokens() {
-                    // The token may have been revoked or expired early: one retry with a new one.
-                    self.inner.tokens.invalidate(&token);
-                    token_renewed = true;
-                    return Step::Again;
-                }
-                match read_answer(request.what, answer) {
-                    Ok(value) => Step::Done(value),
-                    Err(unusable) => Step::Failed(unusable),
-                }
-            },
-        )
-        .map_err(|(error, progress)| match &request.outcome_hint {
-            // A create that may have taken effect must not be sent again blindly.
-            Some(hint) if progress.may_have_arrived() => Error::OutcomeUnknown {
-                hint: hint.clone(),
-                source: Box::new(error),
-            },
-            _ => error,
-        })
-    }
-
-    fn renews_tokens(&self) -> bool {
-        matches!(
-            self.inner.settings.credentials,
-            Credentials::ClientCredentials { .. }
-        )
-    }
-
-    /// The bearer token for the next request: fixed, or cached, or fetched (one thread at a time).
-    fn bearer(&self, deadline: Option<Instant>) -> Result<Secret, Error> {
-        match &self.inner.settings.credentials {
-            Credentials::BearerToken(token) => Ok(token.clone()),
-            Credentials::ClientCredentials {
-                client_id,
-                client_secret,
-            } => self
-                .inner
-                .tokens
-                .get(|| self.fetch_token(client_id, client_secret, deadline)),
-        }
-    }
-
-    /// `POST` the client credentials to the token endpoint. Asking for a token twice
-    /// creates nothing that matters, so it is retried as a read.
-    fn fetch_token(
-        &self,
-        client_id: &str,
-        secret: &Secret,
-        deadline: Option<Instant>,
-    ) -> Result<CachedToken, Error> {
-        let settings = &self.inner.settings;
-        let body = api::token_request_body(client_id, secret, &settings.scopes);
-        let label = format!("POST {}", settings.token_url);
-        let out = Outgoing {
-            method: Method::Post,
-            url: &settings.token_url,
-            label: &label,
-            token: None,
-            body: Some(&body),
-        };
-        with_retries(
-            &settings.retry,
-            &settings.sleep,
-            Method::Get,
-            deadline,
-            || match settings.transport.exchange(&out, deadline) {
-                Err(error) => Step::Stop(error),
-                Ok(Err(unusable)) => Step::Failed(unusable),
-                Ok(Ok(answer)) => match read_token_answer(&answer, secret, Instant::now()) {
-                    Ok(token) => Step::Done(token),
-                    Err(unusable) => Step::Failed(unusable),
-                },
-            },
-        )
-        .map_err(|(error, _)| error)
+        self.inner.execute(&request)
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 
+use super::stage::before_request;
 use crate::sync::lock;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -49,7 +50,11 @@ impl Resolver for CachingResolver {
                 return Ok(addrs.clone());
             }
         }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
+        // A name that did not resolve stopped the request before it left.
+        let addrs = self
+            .inner
+            .resolve(uri, config, timeout)
+            .map_err(before_request)?;
         let mut cache = lock(&self.cache);
         cache.retain(|_, (_, at)| now.duration_since(*at) < TTL);
         cache.insert(key, (addrs.clone(), now));

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use ureq::http;
 
 use super::resolver::CachingResolver;
+use super::stage::{BeforeRequest, MarkingConnector, describe};
 use crate::api::{Answer, Unusable};
 use crate::auth::Secret;
 use crate::error::{Error, TransportError, TransportErrorKind};
@@ -16,6 +17,8 @@ use crate::retry::{Method, Progress, Setback};
 const SAME_DEADLINE_SLACK: Duration = Duration::from_millis(1);
 /// Idle connections kept per host, so a client shared by several threads reuses them.
 const IDLE_CONNECTIONS_PER_HOST: usize = 16;
+/// The longest timeout handed to ureq, which adds its timeouts to an `Instant`.
+const MAX_UREQ_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The agent and the limits every exchange runs under.
 pub(crate) struct Transport {
@@ -43,21 +46,28 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) body: Option<&'a [u8]>,
 }
 
+/// What the agent is built with.
+pub(crate) struct TransportOptions<'a> {
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) user_agent: &'a str,
+    pub(crate) max_body_bytes: u64,
+    pub(crate) proxy: Option<ureq::Proxy>,
+    pub(crate) tls: ureq::tls::TlsConfig,
+}
+
 impl Transport {
-    /// An agent with every timeout set (ureq sets none) and the crate's resolver cache.
-    pub(crate) fn new(
-        timeout: Duration,
-        connect_timeout: Duration,
-        user_agent: &str,
-        max_body_bytes: u64,
-    ) -> Self {
+    /// An agent with every timeout set (ureq sets none), the proxy and TLS roots chosen, the
+    /// crate's resolver cache, and the connector that marks failures before sending.
+    pub(crate) fn new(options: TransportOptions<'_>) -> Self {
         let config = ureq::Agent::config_builder()
             // Error statuses carry Cybrid's ErrorResponse: read them rather than lose them.
             .http_status_as_error(false)
             // ureq sets no timeouts; a call without one could hang a build script forever.
-            .timeout_connect(Some(connect_timeout))
-            .timeout_global(Some(timeout))
-            .user_agent(user_agent)
+            // ureq adds them to an `Instant`, so a caller's `Duration::MAX` is cut to a year.
+            .timeout_connect(Some(options.connect_timeout.min(MAX_UREQ_TIMEOUT)))
+            .timeout_global(Some(options.timeout.min(MAX_UREQ_TIMEOUT)))
+            .user_agent(options.user_agent)
             .accept("application/json")
             // The API does not redirect; a redirect is shown to the caller, not followed.
             .max_redirects(0)
@@ -66,15 +76,19 @@ impl Transport {
             // that would close and reopen connections on every call.
             .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
             .max_idle_connections(IDLE_CONNECTIONS_PER_HOST * 2)
+            // Chosen by the builder for this agent's host (never the environment's as ureq
+            // reads it: see `proxy`).
+            .proxy(options.proxy)
+            .tls_config(options.tls)
             .build();
         Transport {
             agent: ureq::Agent::with_parts(
                 config,
-                ureq::unversioned::transport::DefaultConnector::default(),
+                MarkingConnector::default(),
                 CachingResolver::default(),
             ),
-            timeout,
-            max_body_bytes,
+            timeout: options.timeout.min(MAX_UREQ_TIMEOUT),
+            max_body_bytes: options.max_body_bytes,
         }
     }
 
@@ -90,7 +104,8 @@ impl Transport {
         });
         if remaining.is_zero() {
             let message = format!("the call's timeout of {:?} ran out", self.timeout);
-            let error = transport_error(out.label, TransportErrorKind::Timeout, message, None);
+            let error =
+                transport_error(out.label, TransportErrorKind::Timeout, true, message, None);
             return Ok(Err((error, Setback::new(Progress::NotSent))));
         }
         let mut builder = http::Request::builder()
@@ -126,7 +141,7 @@ impl Transport {
             .map_err(|e| Error::config(format!("{label}: the request could not be built ({e})")))?;
         // The agent's own global timeout is the whole call's; only a later attempt, with less
         // time left, needs a request-level copy of the configuration to carry a shorter one.
-        if remaining + SAME_DEADLINE_SLACK >= self.timeout {
+        if remaining.saturating_add(SAME_DEADLINE_SLACK) >= self.timeout {
             return Ok(self.agent.run(request));
         }
         let request = self
@@ -166,75 +181,67 @@ impl Transport {
 fn transport_error(
     label: &str,
     kind: TransportErrorKind,
+    before_sending: bool,
     message: String,
     source: Option<ureq::Error>,
 ) -> Error {
     Error::Transport(Box::new(TransportError {
         kind,
+        before_sending,
         request: label.to_owned(),
         message,
         source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
     }))
 }
 
-/// Sorts a ureq error into what it means for the caller and for retrying.
+/// Sorts a ureq error into what it means for the caller and for retrying. The message is
+/// ours alone; ureq's error is the `source()`.
 fn classify(label: &str, e: ureq::Error) -> Unusable {
-    use std::io::ErrorKind as Io;
-    let (kind, progress, message) = match &e {
+    let e = match e {
         ureq::Error::BodyExceedsLimit(limit) => {
             // Asking again would read the same oversized body.
-            let error = Error::BodyTooLarge { limit: *limit };
+            let error = Error::BodyTooLarge { limit };
             return (error, Setback::new(Progress::AnswerWouldRepeat));
         }
-        ureq::Error::Io(io)
-            if matches!(
-                io.kind(),
-                Io::ConnectionRefused
-                    | Io::HostUnreachable
-                    | Io::NetworkUnreachable
-                    | Io::NetworkDown
-                    | Io::AddrNotAvailable
-            ) =>
-        {
-            (
-                TransportErrorKind::Connect,
-                Progress::NotSent,
-                format!("could not connect ({io})"),
-            )
+        ureq::Error::Other(inner) if inner.is::<BeforeRequest>() => {
+            match inner.downcast::<BeforeRequest>() {
+                Ok(marked) => return unsent(label, marked.0),
+                Err(inner) => ureq::Error::Other(inner),
+            }
         }
-        ureq::Error::HostNotFound => (
-            TransportErrorKind::Connect,
-            Progress::NotSent,
-            "the host name did not resolve".to_owned(),
-        ),
-        ureq::Error::ConnectionFailed => (
-            TransportErrorKind::Connect,
-            Progress::NotSent,
-            "could not connect".to_owned(),
-        ),
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (
-            TransportErrorKind::Connect,
-            Progress::NotSent,
-            format!("the TLS handshake failed ({e})"),
-        ),
-        ureq::Error::Timeout(which @ (ureq::Timeout::Resolve | ureq::Timeout::Connect)) => (
-            TransportErrorKind::Timeout,
-            Progress::NotSent,
-            format!("timed out before connecting ({which})"),
-        ),
+        e @ (ureq::Error::HostNotFound
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect)) => {
+            return unsent(label, e);
+        }
+        e => e,
+    };
+    let (kind, message) = match &e {
         ureq::Error::Timeout(which) => (
             TransportErrorKind::Timeout,
-            Progress::MaybeSent,
-            format!("timed out ({which})"),
+            format!("timed out ({which}) after the request was sent"),
         ),
-        other => (
+        _ => (
             TransportErrorKind::Io,
-            Progress::MaybeSent,
-            format!("the connection failed ({other})"),
+            "the connection failed after the request was sent: it may have arrived".to_owned(),
         ),
     };
     (
-        transport_error(label, kind, message, Some(e)),
+        transport_error(label, kind, false, message, Some(e)),
+        Setback::new(Progress::MaybeSent),
+    )
+}
+
+/// A failure before the request was sent: retried unless it cannot heal.
+fn unsent(label: &str, e: ureq::Error) -> Unusable {
+    let found = describe(&e);
+    let progress = if found.may_heal {
+        Progress::NotSent
+    } else {
+        Progress::CannotSend
+    };
+    (
+        transport_error(label, found.kind, true, found.message, Some(e)),
         Setback::new(progress),
     )
 }

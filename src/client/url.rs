@@ -19,10 +19,7 @@ pub(crate) fn check_url(name: &str, url: &str) -> Result<String, Error> {
     if authority.contains('@') {
         return Err(bad("credentials in the URL are not allowed"));
     }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
+    let host = host_of(url);
     if host.is_empty() {
         return Err(bad("the host is missing"));
     }
@@ -42,6 +39,19 @@ pub(crate) fn check_url(name: &str, url: &str) -> Result<String, Error> {
         }
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// The host of `scheme://host[:port]/…`, without brackets around an IPv6 address.
+pub(crate) fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    }
 }
 
 pub(crate) fn is_loopback(host: &str) -> bool {

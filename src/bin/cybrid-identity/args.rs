@@ -187,8 +187,17 @@ impl From<Error> for CliError {
         } else {
             1
         };
+        // Each layer of the error says only its own part (the library follows the Rust API
+        // guidelines); a person reads the whole chain on one line.
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
         CliError {
-            message: e.to_string(),
+            message,
             code,
             status: e.status(),
             message_code: e.error_response().map(|r| r.message_code.clone()),
