@@ -141,6 +141,26 @@ proptest! {
     }
 
     #[test]
+    fn token_answers_take_any_expires_in(
+        number in prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| f.to_string()),
+            "[0-9]{20,40}",
+            Just("1e400".to_owned()),
+            Just("-0".to_owned()),
+        ]
+    ) {
+        let body = format!(r#"{{"access_token":"t","expires_in":{number}}}"#);
+        let answer = api::Answer { status: 200, request_id: None, retry_after: None, body: body.into_bytes() };
+        let read = api::read_token_answer(&answer, &crate::auth::Secret::new("s"), std::time::Instant::now());
+        // Every JSON whole number that fits a u64 is a usable token, however far its expiry.
+        if serde_json::from_str::<u64>(&number).is_ok() {
+            prop_assert!(read.is_ok(), "{number}");
+        }
+    }
+
+    #[test]
     fn key_parsers_take_arbitrary_text(pem in ".{0,200}", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         prop_assert!(SigningKey::from_pem(&pem).is_err());
         let pkcs8 = format!("-----BEGIN PRIVATE KEY-----\n{pem}\n-----END PRIVATE KEY-----\n");

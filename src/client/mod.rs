@@ -84,6 +84,10 @@ impl Client {
     /// | `CYBRID_ACCESS_TOKEN` | a bearer token; if set, the client id and secret are not used |
     /// | `CYBRID_CLIENT_ID`, `CYBRID_CLIENT_SECRET` | OAuth 2.0 client credentials |
     /// | `CYBRID_SCOPES` | scopes, separated by spaces or commas |
+    /// | `CYBRID_CA_BUNDLE` | path of a PEM bundle of root certificates to trust instead of the bundled ones |
+    ///
+    /// Proxies come from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (see
+    /// [`ClientBuilder::proxy`]).
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable that is missing or wrong.
