@@ -43,12 +43,15 @@ const LAYERS: &[(&str, u32)] = &[
     ("client", 15),
     // The extras.
     ("emulator::http", 16),
+    ("emulator::paths", 16),
+    ("emulator::read", 17),
     ("emulator::faults", 17),
     ("emulator::oauth", 17),
     ("emulator::state", 17),
-    ("emulator::routes", 18),
-    ("emulator", 19),
-    ("lib", 20),
+    ("emulator::server", 18),
+    ("emulator::routes", 19),
+    ("emulator", 20),
+    ("lib", 21),
     // The command line, a crate of its own.
     ("bin::args", 1),
     ("bin::output", 2),

@@ -108,12 +108,44 @@ impl Fault {
         if let Some(rate) = self.rate.filter(|r| !(0.0..=1.0).contains(r)) {
             return Err(format!("rate must be from 0 to 1, got {rate}"));
         }
+        if self.times == Some(0) {
+            return Err("times must be 1 or more (leave it out for every request)".to_owned());
+        }
         if let FaultKind::Status { status, .. } = self.kind
-            && !(100..=599).contains(&status)
+            && (!(200..=599).contains(&status) || !Response::status_allows_body(status))
         {
-            return Err(format!("status must be from 100 to 599, got {status}"));
+            return Err(format!(
+                "status must be from 200 to 599 and allow a body (not 204 or 304), got {status}"
+            ));
         }
         Ok(())
+    }
+
+    /// A fault from its JSON form, refusing any field it does not know (a typo such as
+    /// `"path"` for `"path_prefix"` would otherwise widen the fault to every route).
+    pub(crate) fn from_json(body: &[u8]) -> Result<Fault, String> {
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(body).map_err(|e| format!("not a JSON object: {e}"))?;
+        let kind_fields: &[&str] = match fields.get("kind").and_then(serde_json::Value::as_str) {
+            Some("status") => &["status", "retry_after_s"],
+            Some("delay") => &["ms"],
+            _ => &[],
+        };
+        let common = ["method", "path_prefix", "kind", "times", "rate"];
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !common.contains(&k.as_str()) && !kind_fields.contains(&k.as_str()))
+        {
+            return Err(format!(
+                "unknown field {unknown:?}: a fault takes {}, {}",
+                common.join(", "),
+                kind_fields.join(", ")
+            ));
+        }
+        let fault: Fault = serde_json::from_value(serde_json::Value::Object(fields))
+            .map_err(|e| format!("not a fault: {e}"))?;
+        fault.check()?;
+        Ok(fault)
     }
 }
 

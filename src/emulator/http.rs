@@ -1,22 +1,5 @@
-//! A small blocking HTTP/1.1 server on std: one thread per connection, keep-alive, and the
-//! raw control over the socket that faults need (closing without an answer, cutting a body).
-
-use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
-
-use crate::sync::lock;
-
-/// The largest request head read.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// The largest request body read.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// An idle keep-alive connection is closed after this long.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+//! HTTP/1.1 as the emulator speaks it: a request as read, a response as written, how a
+//! response is delivered (whole, dropped, cut short), and form and query decoding.
 
 /// A parsed request.
 #[derive(Debug, Clone)]
@@ -30,10 +13,27 @@ pub(crate) struct Request {
 }
 
 impl Request {
+    /// A request for `target` (`/path?query`), header names lowercased.
+    pub(crate) fn new(method: &str, target: &str, headers: Vec<(String, String)>) -> Self {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers,
+            body: Vec::new(),
+        }
+    }
+
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers_named(name).next()
+    }
+
+    pub(crate) fn headers_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        let name = name.to_owned();
         self.headers
             .iter()
-            .find(|(k, _)| k == name)
+            .filter(move |(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
     }
 }
@@ -71,8 +71,23 @@ impl Response {
         self
     }
 
+    /// Whether a body may follow the head (RFC 9110 §6.4.1: never for 1xx, 204, 304).
+    pub(crate) fn status_allows_body(status: u16) -> bool {
+        !((100..200).contains(&status) || status == 204 || status == 304)
+    }
+
+    /// The whole answer on the wire; `head_only` for a `HEAD` request (its headers, with the
+    /// length the body would have, and no body).
+    pub(crate) fn to_bytes(&self, close: bool, head_only: bool) -> Vec<u8> {
+        let mut bytes = self.head(close).into_bytes();
+        if !head_only {
+            bytes.extend_from_slice(&self.body);
+        }
+        bytes
+    }
+
     /// The status line and headers, with a Content-Length for the whole body.
-    fn head(&self, close: bool) -> String {
+    pub(crate) fn head(&self, close: bool) -> String {
         let mut head = format!(
             "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
             self.status,
@@ -99,199 +114,14 @@ pub(crate) enum Delivery {
     Drop,
     /// The head and half the body, then the connection is closed.
     Truncated(Response),
+    /// Whole, then the connection is closed (the handler failed).
+    Failed(Response),
 }
 
 /// What the server calls for each request.
 pub(crate) trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> Delivery;
     fn connection_accepted(&self);
-}
-
-/// A running server; dropping it stops it, closes its connections and frees the port.
-pub(crate) struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    open: Arc<Mutex<HashMap<u64, TcpStream>>>,
-    acceptor: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    pub(crate) fn start(addr: SocketAddr, handler: Arc<dyn Handler>) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let open: Arc<Mutex<HashMap<u64, TcpStream>>> = Arc::default();
-        let (stop2, open2) = (stop.clone(), open.clone());
-        let acceptor = thread::Builder::new()
-            .name("cybrid-emulator-accept".into())
-            .spawn(move || {
-                let next_id = AtomicU64::new(0);
-                for stream in listener.incoming() {
-                    if stop2.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    handler.connection_accepted();
-                    let id = next_id.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(clone) = stream.try_clone() {
-                        lock(&open2).insert(id, clone);
-                    }
-                    let (handler, open) = (handler.clone(), open2.clone());
-                    let spawned = thread::Builder::new()
-                        .name("cybrid-emulator-conn".into())
-                        .spawn(move || {
-                            serve_connection(stream, &*handler);
-                            lock(&open).remove(&id);
-                        });
-                    if spawned.is_err() {
-                        lock(&open2).remove(&id);
-                    }
-                }
-            })?;
-        Ok(Server {
-            addr,
-            stop,
-            open,
-            acceptor: Some(acceptor),
-        })
-    }
-
-    pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the acceptor so it sees the flag; it then drops the listener, freeing the port.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
-        }
-        for (_, stream) in lock(&self.open).drain() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-fn serve_connection(stream: TcpStream, handler: &dyn Handler) {
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let _ = stream.set_nodelay(true);
-    let Ok(read_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(read_half);
-    let mut writer = stream;
-    loop {
-        let request = match read_request(&mut reader) {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(status) => {
-                let response = Response::json(
-                    status,
-                    &serde_json::json!({"status": status, "error_message": reason(status), "message_code": "bad_request"}),
-                );
-                let _ = write_whole(&mut writer, &response, true);
-                return;
-            }
-        };
-        let close = request
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        match handler.handle(request) {
-            Delivery::Whole(response) => {
-                if write_whole(&mut writer, &response, close).is_err() || close {
-                    return;
-                }
-            }
-            Delivery::Drop => {
-                let _ = writer.shutdown(Shutdown::Both);
-                return;
-            }
-            Delivery::Truncated(response) => {
-                let _ = writer.write_all(response.head(true).as_bytes());
-                let _ = writer.write_all(&response.body[..response.body.len() / 2]);
-                let _ = writer.flush();
-                let _ = writer.shutdown(Shutdown::Both);
-                return;
-            }
-        }
-    }
-}
-
-fn write_whole(writer: &mut TcpStream, response: &Response, close: bool) -> io::Result<()> {
-    let mut bytes = response.head(close).into_bytes();
-    bytes.extend_from_slice(&response.body);
-    writer.write_all(&bytes)?;
-    writer.flush()
-}
-
-/// Reads one request; `Ok(None)` at a clean end of the connection, `Err(status)` for a
-/// request that cannot be served.
-fn read_request(reader: &mut impl BufRead) -> Result<Option<Request>, u16> {
-    let mut head_bytes = 0usize;
-    let mut line = String::new();
-    // Tolerate blank lines between requests (RFC 9112 §2.2).
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(n) => head_bytes += n,
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(400);
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(505);
-    }
-    let (method, target) = (method.to_owned(), target.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(n) => head_bytes += n,
-        }
-        if head_bytes > MAX_HEAD_BYTES {
-            return Err(431);
-        }
-        let header = line.trim_end_matches(['\r', '\n']);
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':').ok_or(400u16)?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    if headers.iter().any(|(k, _)| k == "transfer-encoding") {
-        return Err(411);
-    }
-    let length = match headers.iter().find(|(k, _)| k == "content-length") {
-        Some((_, v)) => v.parse::<usize>().map_err(|_| 400u16)?,
-        None => 0,
-    };
-    if length > MAX_BODY_BYTES {
-        return Err(413);
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).map_err(|_| 400u16)?;
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_owned(), q.to_owned()),
-        None => (target, String::new()),
-    };
-    Ok(Some(Request {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    }))
 }
 
 pub(crate) fn reason(status: u16) -> &'static str {
@@ -304,6 +134,9 @@ pub(crate) fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        414 => "URI Too Long",
+        417 => "Expectation Failed",
         411 => "Length Required",
         413 => "Content Too Large",
         429 => "Too Many Requests",
@@ -339,10 +172,6 @@ pub(crate) fn percent_decode(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn parse(raw: &str) -> Result<Option<Request>, u16> {
-        read_request(&mut BufReader::new(raw.as_bytes()))
-    }
-
     #[test]
     fn percent_decoding() {
         assert_eq!(percent_decode("a%2Cb+c"), "a,b c");
@@ -356,45 +185,5 @@ mod tests {
                 ("x".into(), String::new())
             ]
         );
-    }
-
-    #[test]
-    fn parses_method_path_query_headers_body() {
-        let r = parse(
-            "POST /a/b?x=1&y=2 HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nX-Y: z\r\n\r\nbody",
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            (r.method.as_str(), r.path.as_str(), r.query.as_str()),
-            ("POST", "/a/b", "x=1&y=2")
-        );
-        assert_eq!(r.header("x-y"), Some("z"));
-        assert_eq!(r.body, b"body");
-    }
-
-    #[test]
-    fn refuses_what_it_cannot_serve() {
-        assert_eq!(parse("").unwrap().map(|r| r.method), None);
-        assert_eq!(parse("GARBAGE\r\n\r\n").unwrap_err(), 400);
-        assert_eq!(parse("GET / HTTP/2\r\n\r\n").unwrap_err(), 505);
-        assert_eq!(
-            parse("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n").unwrap_err(),
-            411
-        );
-        assert_eq!(
-            parse("POST / HTTP/1.1\r\ncontent-length: 99999999\r\n\r\n").unwrap_err(),
-            413
-        );
-        assert_eq!(
-            parse("POST / HTTP/1.1\r\ncontent-length: x\r\n\r\n").unwrap_err(),
-            400
-        );
-        assert_eq!(
-            parse("GET / HTTP/1.1\r\nno colon\r\n\r\n").unwrap_err(),
-            400
-        );
-        let big = format!("GET / HTTP/1.1\r\nx: {}\r\n\r\n", "a".repeat(70_000));
-        assert_eq!(parse(&big).unwrap_err(), 431);
     }
 }

@@ -1,8 +1,9 @@
 //! Cybrid's identity API on loopback, for developing and testing offline (feature `emulator`).
 //!
 //! It keeps state, checks attestation JWTs with the same [`crate::attestation::check`] users
-//! pre-flight with, moves records through `storing` → `pending` → `verified` / `failed` (and
-//! `expired` once a verified token's `exp` passes), and injects faults on demand.
+//! pre-flight with, moves records from `storing` to `verified` or `failed` (and `expired`
+//! once a verified token's `exp` passes; `pending` between them with
+//! [`EmulatorBuilder::with_pending`]), and injects faults on demand.
 //!
 //! ```
 //! use cybrid_identity::emulator::Emulator;
@@ -23,7 +24,10 @@
 mod faults;
 mod http;
 mod oauth;
+mod paths;
+mod read;
 mod routes;
+mod server;
 mod state;
 
 use std::fmt;
@@ -54,7 +58,7 @@ pub struct EmulatorBuilder {
     port: u16,
     transition: Duration,
     token_ttl: Duration,
-    skip_pending: bool,
+    with_pending: bool,
     bank_guid: Option<String>,
     credentials: Option<(String, String)>,
 }
@@ -65,7 +69,7 @@ impl Default for EmulatorBuilder {
             port: 0,
             transition: Duration::from_millis(200),
             token_ttl: Duration::from_secs(3600),
-            skip_pending: false,
+            with_pending: false,
             bank_guid: None,
             credentials: None,
         }
@@ -92,11 +96,12 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Leave `pending` out: records go from `storing` straight to a final state. The published
-    /// model of Cybrid's release v0.71.72 lists only `storing`, `expired`, `verified`, `failed`,
-    /// and Cybrid's own Python client of that release rejects any other value.
-    pub fn skip_pending(mut self, skip: bool) -> Self {
-        self.skip_pending = skip;
+    /// Adds the `pending` step that Cybrid's endpoint page describes: records then go
+    /// `storing` → `pending` → final. Off by default, as in the published model of release
+    /// v0.71.72 (`storing`, `expired`, `verified`, `failed`), whose generated clients (Cybrid's
+    /// own Python client of that release among them) reject any other value.
+    pub fn with_pending(mut self, with: bool) -> Self {
+        self.with_pending = with;
         self
     }
 
@@ -124,7 +129,7 @@ impl EmulatorBuilder {
         let verification_key_guid = new_guid();
         let lifecycle = Lifecycle {
             transition: self.transition,
-            skip_pending: self.skip_pending,
+            with_pending: self.with_pending,
         };
         let store = Store::new(
             bank_guid.clone(),
@@ -135,7 +140,7 @@ impl EmulatorBuilder {
         let oauth = OAuth::new(client_id.clone(), client_secret.clone(), self.token_ttl);
         let shared = Arc::new(Shared::new(store, oauth));
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let server = http::Server::start(addr, shared.clone())
+        let server = server::Server::start(addr, shared.clone())
             .map_err(|e| Error::config(format!("the emulator could not listen on {addr}: {e}")))?;
         let url = format!("http://{}", server.addr());
         Ok(Emulator {
@@ -152,7 +157,7 @@ impl EmulatorBuilder {
 
 /// A running emulator. Dropping it stops it and frees its port.
 pub struct Emulator {
-    server: http::Server,
+    server: server::Server,
     shared: Arc<Shared>,
     url: String,
     bank_guid: String,
@@ -254,7 +259,8 @@ impl Emulator {
     /// Adds a fault (the same as `POST /_emulator/faults`).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a rate outside 0..=1 or a status outside 100..=599.
+    /// [`Error::InvalidInput`] for a rate outside 0..=1, `times` of 0, or a status outside
+    /// 200..=599 or one that allows no body (204, 304).
     pub fn add_fault(&self, fault: Fault) -> Result<(), Error> {
         fault.check().map_err(|why| Error::invalid("fault", why))?;
         self.shared.faults.add(fault);

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::faults::{Fault, FaultSet, deliver};
 use super::http::{Delivery, Handler, Request, Response, form_pairs};
 use super::oauth::OAuth;
+use super::paths::{Endpoint, Matched, match_route, stats_key};
 use super::state::Store;
 use crate::api::{check_chars, check_verification_key_fields};
 use crate::attestation::MAX_TOKEN_CHARS;
@@ -22,7 +23,7 @@ use crate::sync::lock;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Requests seen, by `METHOD path` (no query).
+    /// Requests seen, by method and path template (`GET /api/identity_records/{identity_record_guid}`).
     pub requests: BTreeMap<String, u64>,
     /// TCP connections accepted.
     pub connections: u64,
@@ -33,7 +34,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Requests seen for `METHOD path`.
+    /// Requests seen for `METHOD template`, e.g. `POST /api/identity_records`.
     pub fn count(&self, method_and_path: &str) -> u64 {
         self.requests.get(method_and_path).copied().unwrap_or(0)
     }
@@ -72,55 +73,43 @@ impl Shared {
     }
 
     fn route(&self, request: &Request) -> Response {
-        let path = request.path.trim_end_matches('/');
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let method = request.method.as_str();
         let api =
             |scope: &str, handle: &dyn Fn() -> Response| match self.oauth.authorize(request, scope)
             {
                 Ok(()) => handle(),
                 Err(refusal) => refusal,
             };
-        match (method, segments.as_slice()) {
-            ("POST", ["oauth", "token"]) => self.oauth.token(request),
-            ("POST", ["api", "identity_records"]) => {
-                api("customers:write", &|| self.create_record(request))
+        let (endpoint, method, param) = match match_route(&request.method, &request.path) {
+            Matched::Route(endpoint, method, param) => {
+                (endpoint, method, param.unwrap_or_default())
             }
-            ("GET", ["api", "identity_records"]) => {
-                api("customers:read", &|| self.list_records(request))
+            Matched::MethodNotAllowed(template, allow) => {
+                let why = format!("{} is not allowed on {template}", request.method);
+                return Response::error(405, "method_not_allowed", &why).header("allow", allow);
             }
-            ("GET", ["api", "identity_records", guid]) => {
-                api("customers:read", &|| self.get_record(guid))
+            Matched::NotFound => {
+                return Response::error(
+                    404,
+                    "not_found",
+                    &format!("no route for {}", request.path),
+                );
             }
-            ("POST", ["api", "bank_verification_keys"]) => {
-                api("banks:write", &|| self.create_key(request))
-            }
-            ("GET", ["api", "bank_verification_keys"]) => {
-                api("banks:read", &|| self.list_keys(request))
-            }
-            ("GET", ["api", "bank_verification_keys", guid]) => {
-                api("banks:read", &|| self.get_key(guid))
-            }
-            ("POST", ["_emulator", "faults"]) => self.add_fault(request),
-            ("DELETE", ["_emulator", "faults"]) => {
+        };
+        match (endpoint, method) {
+            (Endpoint::Token, _) => self.oauth.token(request),
+            (Endpoint::Records, "POST") => api("customers:write", &|| self.create_record(request)),
+            (Endpoint::Records, _) => api("customers:read", &|| self.list_records(request)),
+            (Endpoint::Record, _) => api("customers:read", &|| self.get_record(param)),
+            (Endpoint::Keys, "POST") => api("banks:write", &|| self.create_key(request)),
+            (Endpoint::Keys, _) => api("banks:read", &|| self.list_keys(request)),
+            (Endpoint::Key, _) => api("banks:read", &|| self.get_key(param)),
+            (Endpoint::Faults, "POST") => self.add_fault(request),
+            (Endpoint::Faults, "DELETE") => {
                 self.faults.clear();
                 Response::json(200, &json!({"faults": []}))
             }
-            ("GET", ["_emulator", "faults"]) => {
-                Response::json(200, &json!({"faults": self.faults.list()}))
-            }
-            ("GET", ["_emulator", "stats"]) => Response::json(200, &self.stats()),
-            (
-                _,
-                ["oauth", "token"]
-                | ["api", "identity_records" | "bank_verification_keys", ..]
-                | ["_emulator", ..],
-            ) => Response::error(
-                405,
-                "method_not_allowed",
-                &format!("{method} is not allowed on {path}"),
-            ),
-            _ => Response::error(404, "not_found", &format!("no route for {method} {path}")),
+            (Endpoint::Faults, _) => Response::json(200, &json!({"faults": self.faults.list()})),
+            (Endpoint::Stats, _) => Response::json(200, &self.stats()),
         }
     }
 
@@ -132,12 +121,8 @@ impl Shared {
         let Some(customer_guid) = body.get("customer_guid").and_then(Value::as_str) else {
             return Response::error(400, "invalid_parameter", "customer_guid is required");
         };
-        match body.get("type") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(t)) if t == "attestation" => {}
-            Some(_) => {
-                return Response::error(400, "invalid_parameter", "type must be attestation");
-            }
+        if let Err(refusal) = required_value(&body, "type", "attestation") {
+            return refusal;
         }
         let Some(token) = body
             .get("attestation_details")
@@ -229,8 +214,10 @@ impl Shared {
         if let Err(e) = check_verification_key_fields(public_key, signature, nonce) {
             return invalid(&e);
         }
-        if field("type").is_some_and(|t| t != "attestation") {
-            return Response::error(400, "invalid_parameter", "type must be attestation");
+        for (name, only) in [("type", "attestation"), ("algorithm", "RS512")] {
+            if let Err(refusal) = required_value(&body, name, only) {
+                return refusal;
+            }
         }
         let algorithm = field("algorithm").unwrap_or("RS512");
         let view = lock(&self.store).add_key(public_key, nonce, signature, algorithm);
@@ -269,23 +256,21 @@ impl Shared {
     }
 
     fn add_fault(&self, request: &Request) -> Response {
-        match serde_json::from_slice::<Fault>(&request.body) {
-            Ok(fault) => match fault.check() {
-                Ok(()) => {
-                    self.faults.add(fault.clone());
-                    Response::json(201, &fault)
-                }
-                Err(why) => Response::error(400, "invalid_parameter", &why),
-            },
-            Err(e) => Response::error(400, "invalid_parameter", &format!("not a fault: {e}")),
+        match Fault::from_json(&request.body) {
+            Ok(fault) => {
+                self.faults.add(fault.clone());
+                Response::json(201, &fault)
+            }
+            Err(why) => Response::error(400, "invalid_parameter", &why),
         }
     }
 }
 
 impl Handler for Shared {
     fn handle(&self, request: Request) -> Delivery {
-        let key = format!("{} {}", request.method, request.path);
-        *lock(&self.requests).entry(key).or_default() += 1;
+        *lock(&self.requests)
+            .entry(stats_key(&request.method, &request.path))
+            .or_default() += 1;
         let request_id = format!(
             "emu-{}",
             self.next_request_id.fetch_add(1, Ordering::Relaxed)
@@ -304,6 +289,27 @@ impl Handler for Shared {
 
     fn connection_accepted(&self) {
         self.connections.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A required field that the published schema allows one value for.
+fn required_value(
+    body: &serde_json::Map<String, Value>,
+    name: &str,
+    only: &str,
+) -> Result<(), Response> {
+    match body.get(name) {
+        Some(Value::String(value)) if value == only => Ok(()),
+        None => Err(Response::error(
+            400,
+            "invalid_parameter",
+            &format!("{name} is required (\"{only}\")"),
+        )),
+        Some(_) => Err(Response::error(
+            400,
+            "invalid_parameter",
+            &format!("{name} must be \"{only}\""),
+        )),
     }
 }
 

@@ -34,7 +34,9 @@ pub(crate) struct RecordEntry {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lifecycle {
     pub(crate) transition: Duration,
-    pub(crate) skip_pending: bool,
+    /// Whether records pass through `pending` (Cybrid's endpoint page) or go from `storing`
+    /// straight to a final state (the published model).
+    pub(crate) with_pending: bool,
 }
 
 impl Lifecycle {
@@ -43,7 +45,7 @@ impl Lifecycle {
         let age = now.saturating_duration_since(created);
         if age < self.transition {
             Stage::Storing
-        } else if !self.skip_pending && age < self.transition * 2 {
+        } else if self.with_pending && age < self.transition.saturating_mul(2) {
             Stage::Pending
         } else {
             Stage::Final
@@ -240,14 +242,14 @@ mod tests {
     fn lifecycle_stages_by_age() {
         let l = Lifecycle {
             transition: Duration::from_millis(100),
-            skip_pending: false,
+            with_pending: true,
         };
         let t0 = Instant::now();
         assert_eq!(l.stage(t0, t0), Stage::Storing);
         assert_eq!(l.stage(t0, t0 + Duration::from_millis(150)), Stage::Pending);
         assert_eq!(l.stage(t0, t0 + Duration::from_millis(200)), Stage::Final);
         let skip = Lifecycle {
-            skip_pending: true,
+            with_pending: false,
             ..l
         };
         assert_eq!(

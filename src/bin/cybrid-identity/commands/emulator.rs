@@ -28,7 +28,10 @@ pub const EMULATOR: Command = Command {
             31_536_000,
             "the tokens' lifetime (default 3600)",
         ),
-        Flag::switch("skip-pending", "go from storing straight to a final state"),
+        Flag::switch(
+            "with-pending",
+            "add the pending step between storing and the final state",
+        ),
     ],
     about: "Prints one line of JSON (url, token_url, bank_guid, client_id, client_secret,\n\
             verification_key_guid), then serves until interrupted (Ctrl-C or SIGTERM).",
@@ -40,7 +43,7 @@ fn serve(args: &Args) -> Result<ExitCode, CliError> {
         .transition(Duration::from_millis(
             args.number("transition-ms")?.unwrap_or(1000),
         ))
-        .skip_pending(args.has("skip-pending"));
+        .with_pending(args.has("with-pending"));
     if let Some(port) = args.number("port")? {
         // The flag's range is that of a port.
         builder = builder.port(u16::try_from(port).unwrap_or(0));
