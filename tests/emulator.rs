@@ -645,7 +645,6 @@ fn each_fault_kind_set_over_http_reaches_the_client() {
         .unwrap()
         .guid
         .unwrap();
-    let path = format!("/api/identity_records/{guid}");
 
     add_fault_over_http(
         &emu,
