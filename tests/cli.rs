@@ -188,6 +188,43 @@ fn a_python_program_with_its_own_jwt_library_reaches_verified_and_invalid_issuer
     );
 }
 
+/// Cybrid's official Python client of release v0.71.72 (`cybrid-api-bank-python`, from PyPI)
+/// lists, gets and creates against the emulator's default mode without an exception.
+/// Ignored by the README's test command; `.ci/run` installs the package and runs it with
+/// `--ignored`.
+#[test]
+#[ignore = "needs python3 with cybrid-api-bank-python==0.71.72; .ci/run installs it and runs this with --ignored"]
+fn cybrids_official_python_client_works_against_the_default_emulator() {
+    let emu = CliEmulator::start(&["--transition-ms", "50"]);
+    let jwt = Attestation::new(
+        emu.get("bank_guid"),
+        CUSTOMER,
+        emu.get("verification_key_guid"),
+    )
+    .sign(&SigningKey::sandbox())
+    .unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/official_client.py"
+    ))
+    .env("CUSTOMER_GUID", CUSTOMER)
+    .env("ATTESTATION_JWT", &jwt);
+    emu.env(&mut cmd);
+    let out = cmd.output().expect("python3 runs");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let line: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["key_state"], "verified");
+    assert_eq!(
+        line["states"],
+        serde_json::json!(["storing", "verified"]),
+        "{line}"
+    );
+    assert_eq!(line["listed"], 1);
+    assert_eq!(line["listed_guid"], true);
+}
+
 #[test]
 fn the_demo_shows_verified_then_failed_with_its_code() {
     let out = run(&["demo"], |_| {});

@@ -2,7 +2,7 @@
 //! JSON body; a form body and HTTP Basic client authentication are accepted too, as the RFC
 //! allows), and the bearer and scope check in front of every API route.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -15,10 +15,45 @@ use crate::auth::DEFAULT_SCOPES;
 use crate::rand::hex_guid;
 use crate::sync::lock;
 
-/// A granted access token.
+/// The most live tokens kept: beyond it the oldest is forgotten first, so a client that
+/// asks for a token per call cannot grow the emulator without limit.
+pub(crate) const MAX_LIVE_TOKENS: usize = 10_000;
+
+/// A granted access token: its scopes as bits of `DEFAULT_SCOPES`, and its expiry.
 struct Grant {
-    scopes: Vec<String>,
+    scopes: u8,
     expires: Instant,
+}
+
+/// The live tokens, and the order they were granted in (for forgetting the oldest).
+#[derive(Default)]
+struct Grants {
+    by_token: HashMap<String, Grant>,
+    order: VecDeque<String>,
+}
+
+impl Grants {
+    fn insert(&mut self, token: String, grant: Grant, now: Instant) {
+        // Forget the expired and, past the cap, the oldest.
+        while let Some(oldest) = self.order.front() {
+            let expired = self.by_token.get(oldest).is_none_or(|g| g.expires <= now);
+            if !expired && self.order.len() < MAX_LIVE_TOKENS {
+                break;
+            }
+            if let Some(oldest) = self.order.pop_front() {
+                self.by_token.remove(&oldest);
+            }
+        }
+        self.order.push_back(token.clone());
+        self.by_token.insert(token, grant);
+    }
+}
+
+fn scope_bit(scope: &str) -> u8 {
+    DEFAULT_SCOPES
+        .iter()
+        .position(|s| *s == scope)
+        .map_or(0, |i| 1 << i)
 }
 
 /// The client the token endpoint knows, and the tokens it granted.
@@ -26,7 +61,7 @@ pub(crate) struct OAuth {
     client_id: String,
     client_secret: String,
     token_ttl: Duration,
-    grants: Mutex<HashMap<String, Grant>>,
+    grants: Mutex<Grants>,
     requests: AtomicU64,
 }
 
@@ -113,7 +148,11 @@ impl OAuth {
                 "the emulator's token lifetime is too long",
             )
         })?;
-        lock(&self.grants).insert(token.clone(), Grant { scopes, expires });
+        let grant = Grant {
+            scopes: scopes.iter().fold(0, |bits, s| bits | scope_bit(s)),
+            expires,
+        };
+        lock(&self.grants).insert(token.clone(), grant, Instant::now());
         Ok(Response::json(
             200,
             &json!({
@@ -134,12 +173,12 @@ impl OAuth {
                 .or_else(|| v.strip_prefix("bearer "))
         });
         let allowed = {
-            let mut grants = lock(&self.grants);
+            let grants = lock(&self.grants);
             let now = Instant::now();
-            grants.retain(|_, grant| grant.expires > now);
             token
-                .and_then(|t| grants.get(t.trim()))
-                .map(|grant| grant.scopes.iter().any(|s| s == scope))
+                .and_then(|t| grants.by_token.get(t.trim()))
+                .filter(|grant| grant.expires > now)
+                .map(|grant| grant.scopes & scope_bit(scope) != 0)
         };
         match allowed {
             None => Err(Response::error(
@@ -197,4 +236,55 @@ fn basic_credentials(header: &str) -> Option<(String, String)> {
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((percent_decode(id), percent_decode(secret)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_and_surplus_tokens_are_forgotten_oldest_first() {
+        let mut grants = Grants::default();
+        let now = Instant::now();
+        let live = now + Duration::from_secs(60);
+        grants.insert(
+            "old".into(),
+            Grant {
+                scopes: 1,
+                expires: now,
+            },
+            now,
+        );
+        grants.insert(
+            "a".into(),
+            Grant {
+                scopes: 1,
+                expires: live,
+            },
+            now + Duration::from_millis(1),
+        );
+        assert!(
+            !grants.by_token.contains_key("old"),
+            "expired at the next grant"
+        );
+        for i in 0..MAX_LIVE_TOKENS + 5 {
+            grants.insert(
+                format!("t{i}"),
+                Grant {
+                    scopes: 1,
+                    expires: live,
+                },
+                now,
+            );
+        }
+        assert_eq!(grants.by_token.len(), MAX_LIVE_TOKENS);
+        assert!(
+            !grants.by_token.contains_key("a")
+                && grants
+                    .by_token
+                    .contains_key(&format!("t{}", MAX_LIVE_TOKENS + 4))
+        );
+        assert_eq!(scope_bit("banks:read") & scope_bit("customers:read"), 0);
+        assert_eq!(scope_bit("nope"), 0);
+    }
 }

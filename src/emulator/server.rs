@@ -166,3 +166,41 @@ fn write(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     stream.write_all(bytes)?;
     stream.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::http::Request;
+    use std::io::Read;
+
+    struct Panics;
+
+    impl Handler for Panics {
+        fn handle(&self, _: Request) -> Delivery {
+            panic!("a handler bug");
+        }
+        fn connection_accepted(&self) {}
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_500_and_releases_the_socket() {
+        let server =
+            Server::start(SocketAddr::from(([127, 0, 0, 1], 0)), Arc::new(Panics)).unwrap();
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        stream
+            .write_all(b"GET /api/identity_records HTTP/1.1\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 500 "), "{answer}");
+        assert!(answer.contains("connection: close"), "{answer}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while !lock(&server.open).is_empty() && std::time::Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert!(lock(&server.open).is_empty(), "the socket was not released");
+    }
+}
