@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::models::{ErrorResponse, IdentityRecord};
+use crate::models::{ErrorResponse, IdentityRecord, VerificationKey};
 
 /// Everything that can go wrong in this crate.
 ///
@@ -58,6 +58,11 @@ pub enum Error {
     WaitTimedOut {
         /// The last record seen.
         last: Box<IdentityRecord>,
+    },
+    /// [`crate::Client::wait_for_verification_key`] reached its deadline before a final state.
+    KeyWaitTimedOut {
+        /// The last key seen.
+        last: Box<VerificationKey>,
     },
     /// The server's pagination did not add up (for example, it sent the same page twice).
     Pagination(String),
@@ -324,6 +329,14 @@ impl fmt::Display for Error {
                 "identity record {} was still {} when the wait's deadline passed",
                 last.guid.as_deref().unwrap_or("?"),
                 last.state().map_or("without a state", |s| s.as_str())
+            ),
+            Error::KeyWaitTimedOut { last } => write!(
+                f,
+                "verification key {} was still {} when the wait's deadline passed",
+                last.guid.as_deref().unwrap_or("?"),
+                last.state
+                    .as_ref()
+                    .map_or("without a state", |s| s.as_str())
             ),
             Error::Pagination(message) => write!(f, "pagination error: {message}"),
             // The failure itself is this error's `source()`.

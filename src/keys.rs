@@ -5,7 +5,9 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePublicKey as _};
+use rsa::pkcs8::{
+    DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _, EncodePublicKey as _,
+};
 use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Verifier as _};
 use rsa::traits::PublicKeyParts as _;
 use sha2::Sha512;
@@ -129,6 +131,41 @@ impl SigningKey {
     pub fn sandbox() -> Self {
         // The embedded PEM is tested; failing here would be a build defect, not user input.
         Self::from_pem(SANDBOX_PEM).expect("the built-in sandbox key is a valid RSA key")
+    }
+
+    /// A new random key of `bits` (2048, 3072 or 4096), from the operating system's random
+    /// source. Register its public half with [`crate::PostVerificationKey::new`] and keep the
+    /// private half with [`SigningKey::to_pkcs8_pem`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for another size; [`Error::Signing`] if the random source fails.
+    pub fn generate(bits: usize) -> Result<Self, Error> {
+        if ![2048, 3072, 4096].contains(&bits) {
+            return Err(Error::invalid(
+                "bits",
+                format!("a new key is 2048, 3072 or 4096 bits, got {bits}"),
+            ));
+        }
+        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
+            .map_err(|e| Error::Signing(format!("generating a {bits}-bit key failed: {e}")))?;
+        Self::from_private_key(key)
+    }
+
+    /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), unencrypted: write it
+    /// where only its owner can read it (the CLI's `keys generate` uses mode 0600).
+    ///
+    /// # Errors
+    /// [`Error::Key`] if the key cannot be encoded (not expected for a key this crate holds).
+    pub fn to_pkcs8_pem(&self) -> Result<String, Error> {
+        let key: &rsa::PrivateKey = self.inner.as_ref();
+        key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .map(|pem| pem.as_str().to_owned())
+            .map_err(|e| {
+                Error::key(
+                    KeyErrorKind::Malformed,
+                    format!("cannot encode the key: {e}"),
+                )
+            })
     }
 
     fn from_private_key(key: rsa::PrivateKey) -> Result<Self, Error> {

@@ -51,6 +51,7 @@ pub mod models;
 mod pages;
 mod rand;
 pub mod retry;
+mod signer;
 mod sync;
 mod wait;
 
@@ -143,8 +144,8 @@ pub use time;
 pub use attestation::{Attestation, Claims};
 pub use auth::DEFAULT_SCOPES;
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
-    Environment,
+    Attested, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT, Environment,
 };
 pub use error::{ApiError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind};
 pub use guid::is_guid;
@@ -154,6 +155,7 @@ pub use models::{
     IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey, VerificationKey,
     VerificationKeyFailureCode, VerificationKeyList, VerificationKeyState,
 };
-pub use pages::{IdentityRecords, Pages};
+pub use pages::{IdentityRecords, Pages, VerificationKeys};
 pub use retry::RetryPolicy;
+pub use signer::AttestationSigner;
 pub use wait::WaitOptions;

@@ -4,10 +4,13 @@
 use std::fmt;
 
 use crate::error::Error;
-use crate::models::{IdentityRecord, ListParams, MAX_PER_PAGE};
+use crate::models::{IdentityRecord, ListParams, MAX_PER_PAGE, VerificationKey};
 
 /// Every identity record of a listing; see [`crate::Client::identity_records`].
 pub type IdentityRecords = Pages<IdentityRecord>;
+
+/// Every verification key of the bank; see [`crate::Client::verification_keys`].
+pub type VerificationKeys = Pages<VerificationKey>;
 
 type FetchPage<T> = Box<dyn FnMut(&ListParams) -> Result<(Vec<T>, u64), Error> + Send>;
 

@@ -176,3 +176,38 @@ fn verifying_key_round_trips_through_spki() {
     assert!(VerifyingKey::from_spki_base64("%%%").is_err());
     assert!(VerifyingKey::from_spki_der(&[0x30, 0x00]).is_err());
 }
+
+#[test]
+fn generated_keys_round_trip_through_pkcs8_pem_and_sign() {
+    let started = std::time::Instant::now();
+    let key = SigningKey::generate(2048).unwrap();
+    println!("generated a 2048-bit key in {:?}", started.elapsed());
+    assert_eq!(key.bits(), 2048);
+    let pem = key.to_pkcs8_pem().unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
+    let again = SigningKey::from_pem(&pem).unwrap();
+    assert_eq!(again.verifying_key(), key.verifying_key());
+    let signature = again.sign_rs512(b"nonce").unwrap();
+    assert!(key.verifying_key().verify_rs512(b"nonce", &signature));
+    assert_ne!(
+        key.verifying_key(),
+        SigningKey::generate(2048).unwrap().verifying_key()
+    );
+    assert!(format!("{key:?}").contains("[redacted]"));
+    for bits in [1024, 2047, 8192] {
+        assert!(matches!(
+            SigningKey::generate(bits),
+            Err(cybrid_identity::Error::InvalidInput { field: "bits", .. })
+        ));
+    }
+    // The sandbox key exports to the same PKCS#8 text that OpenSSL wrote.
+    let sandbox = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sandbox_pkcs8.pem"
+    ))
+    .unwrap();
+    assert_eq!(
+        SigningKey::sandbox().to_pkcs8_pem().unwrap().trim(),
+        sandbox.trim()
+    );
+}

@@ -3,6 +3,7 @@
 
 mod builder;
 mod call;
+mod ensure;
 mod network;
 mod proxy;
 mod resolver;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Environment,
 };
+pub use ensure::Attested;
 
 use crate::api;
 use crate::error::Error;
@@ -23,7 +25,7 @@ use crate::models::{
     IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey,
     VerificationKey, VerificationKeyList,
 };
-use crate::pages::{IdentityRecords, Pages};
+use crate::pages::{IdentityRecords, Pages, VerificationKeys};
 use crate::wait::{WaitOptions, poll_until_final};
 use session::Session;
 
@@ -102,6 +104,11 @@ impl Client {
     /// [`Error::Token`] when the token endpoint refuses; transport errors.
     pub fn authenticate(&self) -> Result<(), Error> {
         self.inner.authenticate()
+    }
+
+    /// How many times a failed call may be retried.
+    pub(crate) fn max_retries(&self) -> u32 {
+        self.inner.settings.retry.max_retries
     }
 
     /// The Bank API base URL in use.
@@ -222,6 +229,47 @@ impl Client {
     pub fn get_verification_key(&self, guid: &str) -> Result<VerificationKey, Error> {
         let request = api::get_verification_key(guid)?;
         self.inner.execute(&request)
+    }
+
+    /// Every verification key of the bank, page by page, as [`Client::identity_records`]
+    /// walks records.
+    pub fn verification_keys(&self, params: &ListParams) -> VerificationKeys {
+        let client = self.clone();
+        Pages::new(
+            "keys",
+            params,
+            move |page: &ListParams| {
+                let list = client.list_verification_keys(page)?;
+                Ok((list.objects, list.total))
+            },
+            |key: &VerificationKey| key.guid.clone(),
+        )
+    }
+
+    /// Polls a verification key until it is `verified` or `failed`, pausing between polls as
+    /// `options` says (its `on_change` is for identity records and is not called here).
+    ///
+    /// # Errors
+    /// A key still not final at the deadline is an
+    /// [`Error::KeyWaitTimedOut`] carrying the last key seen; any error of
+    /// [`Client::get_verification_key`].
+    pub fn wait_for_verification_key(
+        &self,
+        guid: &str,
+        options: &WaitOptions,
+    ) -> Result<VerificationKey, Error> {
+        let sleep = &|wait| self.inner.settings.sleep.pause(wait);
+        poll_until_final(
+            options,
+            sleep,
+            || self.get_verification_key(guid),
+            |key| key.state.clone(),
+            VerificationKey::is_final,
+            |_| (),
+            |last| Error::KeyWaitTimedOut {
+                last: Box::new(last),
+            },
+        )
     }
 
     /// Reads one page of verification keys (in Cybrid's sandbox, the first is the default key).

@@ -52,6 +52,9 @@ pub enum FaultKind {
     },
     /// Handle the request (a create takes effect), then close the connection without answering.
     Drop,
+    /// Close the connection without handling the request or answering: nothing takes effect,
+    /// though the client cannot tell this from [`FaultKind::Drop`].
+    Reset,
     /// Handle the request, then send the head and only the first half of the body, and close.
     Truncate,
     /// Answer 502 with an HTML page, as a load balancer would, without handling the request.
@@ -235,6 +238,7 @@ pub(crate) fn deliver(
             handle();
             Delivery::Drop
         }
+        Some(FaultKind::Reset) => Delivery::Drop,
         Some(FaultKind::Truncate) => Delivery::Truncated(stamp(handle())),
     }
 }

@@ -59,6 +59,7 @@ pub struct EmulatorBuilder {
     transition: Duration,
     token_ttl: Duration,
     with_pending: bool,
+    latency: Duration,
     bank_guid: Option<String>,
     credentials: Option<(String, String)>,
 }
@@ -70,6 +71,7 @@ impl Default for EmulatorBuilder {
             transition: Duration::from_millis(200),
             token_ttl: Duration::from_secs(3600),
             with_pending: false,
+            latency: Duration::ZERO,
             bank_guid: None,
             credentials: None,
         }
@@ -102,6 +104,13 @@ impl EmulatorBuilder {
     /// own Python client of that release among them) reject any other value.
     pub fn with_pending(mut self, with: bool) -> Self {
         self.with_pending = with;
+        self
+    }
+
+    /// Delays every answer (the emulator's own `/_emulator/` routes excepted) by `latency`,
+    /// so that programs are measured as over a real network. Default: none.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
         self
     }
 
@@ -138,7 +147,7 @@ impl EmulatorBuilder {
             SigningKey::sandbox().verifying_key().clone(),
         );
         let oauth = OAuth::new(client_id.clone(), client_secret.clone(), self.token_ttl);
-        let shared = Arc::new(Shared::new(store, oauth));
+        let shared = Arc::new(Shared::new(store, oauth, self.latency));
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let server = server::Server::start(addr, shared.clone())
             .map_err(|e| Error::config(format!("the emulator could not listen on {addr}: {e}")))?;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -48,10 +48,11 @@ pub(crate) struct Shared {
     requests: Mutex<BTreeMap<String, u64>>,
     connections: AtomicU64,
     next_request_id: AtomicU64,
+    latency: Duration,
 }
 
 impl Shared {
-    pub(crate) fn new(store: Store, oauth: OAuth) -> Self {
+    pub(crate) fn new(store: Store, oauth: OAuth, latency: Duration) -> Self {
         Shared {
             store: Mutex::new(store),
             faults: FaultSet::default(),
@@ -59,6 +60,7 @@ impl Shared {
             requests: Mutex::default(),
             connections: AtomicU64::new(0),
             next_request_id: AtomicU64::new(1),
+            latency,
         }
     }
 
@@ -278,6 +280,10 @@ impl Handler for Shared {
         let fault = if request.path.starts_with("/_emulator/") {
             None
         } else {
+            // As over a real network: every answer but the emulator's own comes this late.
+            if !self.latency.is_zero() {
+                std::thread::sleep(self.latency);
+            }
             self.faults.take(&request.method, &request.path)
         };
         deliver(

@@ -123,6 +123,13 @@ server_enum! {
     }
 }
 
+impl VerificationKeyState {
+    /// `verified` and `failed` are final. An unknown state is not final.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Verified | Self::Failed)
+    }
+}
+
 server_enum! {
     /// Why a verification key failed.
     VerificationKeyFailureCode {

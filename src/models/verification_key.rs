@@ -47,6 +47,15 @@ pub struct VerificationKey {
     pub created_at: Option<OffsetDateTime>,
 }
 
+impl VerificationKey {
+    /// Whether the key reached a state it will not leave on its own (`verified`, `failed`).
+    pub fn is_final(&self) -> bool {
+        self.state
+            .as_ref()
+            .is_some_and(VerificationKeyState::is_final)
+    }
+}
+
 /// One page of verification keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

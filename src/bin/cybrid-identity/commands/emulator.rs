@@ -44,6 +44,9 @@ fn serve(args: &Args) -> Result<ExitCode, CliError> {
             args.number("transition-ms")?.unwrap_or(1000),
         ))
         .with_pending(args.has("with-pending"));
+    if let Some(ms) = args.number("latency-ms")? {
+        builder = builder.latency(Duration::from_millis(ms));
+    }
     if let Some(port) = args.number("port")? {
         // The flag's range is that of a port.
         builder = builder.port(u16::try_from(port).unwrap_or(0));

@@ -1,0 +1,80 @@
+//! [`AttestationSigner`]: a bank's key and guids, ready to sign an attestation for any
+//! customer (a fresh `jti`, `iat` now), as a batch signs one per customer.
+
+use std::fmt;
+
+use crate::attestation::Attestation;
+use crate::error::Error;
+use crate::guid;
+use crate::keys::SigningKey;
+
+/// Signs attestations for one bank and one of its verification keys.
+///
+/// ```
+/// use cybrid_identity::{AttestationSigner, SigningKey};
+/// let signer = AttestationSigner::new(
+///     SigningKey::sandbox(),
+///     "0f0e0d0c0b0a09080706050403020100",
+///     "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d",
+/// )?;
+/// let token = signer.sign_for("c0ffee00c0ffee00c0ffee00c0ffee00")?;
+/// assert_eq!(token.split('.').count(), 3);
+/// assert!(format!("{signer:?}").contains("[redacted]"));
+/// # Ok::<_, cybrid_identity::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct AttestationSigner {
+    key: SigningKey,
+    bank_guid: String,
+    verification_key_guid: String,
+}
+
+impl AttestationSigner {
+    /// A signer for `bank_guid`, whose tokens name `verification_key_guid` as their `kid`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a guid that is not one.
+    pub fn new(
+        key: SigningKey,
+        bank_guid: impl Into<String>,
+        verification_key_guid: impl Into<String>,
+    ) -> Result<Self, Error> {
+        let (bank_guid, verification_key_guid) = (bank_guid.into(), verification_key_guid.into());
+        guid::check("bank_guid", &bank_guid)?;
+        guid::check("verification_key_guid", &verification_key_guid)?;
+        Ok(AttestationSigner {
+            key,
+            bank_guid,
+            verification_key_guid,
+        })
+    }
+
+    /// A new attestation for `customer_guid`: `iat` now, `exp` a year on, a fresh `jti`.
+    ///
+    /// # Errors
+    /// As [`Attestation::sign`].
+    pub fn sign_for(&self, customer_guid: &str) -> Result<String, Error> {
+        Attestation::new(&self.bank_guid, customer_guid, &self.verification_key_guid)
+            .sign(&self.key)
+    }
+
+    /// The bank's guid.
+    pub fn bank_guid(&self) -> &str {
+        &self.bank_guid
+    }
+
+    /// The verification key's guid.
+    pub fn verification_key_guid(&self) -> &str {
+        &self.verification_key_guid
+    }
+}
+
+impl fmt::Debug for AttestationSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AttestationSigner")
+            .field("bank_guid", &self.bank_guid)
+            .field("verification_key_guid", &self.verification_key_guid)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
