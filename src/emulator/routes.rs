@@ -277,20 +277,21 @@ impl Handler for Shared {
             "emu-{}",
             self.next_request_id.fetch_add(1, Ordering::Relaxed)
         );
-        let fault = if request.path.starts_with("/_emulator/") {
-            None
-        } else {
-            // As over a real network: every answer but the emulator's own comes this late.
-            if !self.latency.is_zero() {
-                std::thread::sleep(self.latency);
-            }
-            self.faults.take(&request.method, &request.path)
-        };
-        deliver(
+        if request.path.starts_with("/_emulator/") {
+            return Delivery::Whole(self.route(&request));
+        }
+        let fault = self.faults.take(&request.method, &request.path);
+        let delivery = deliver(
             fault,
             || self.route(&request),
             |response| response.header("x-request-id", request_id.clone()),
-        )
+        );
+        // As over a real network, every answer (the emulator's own excepted) comes this
+        // late; the request itself took effect at once, as it would have on arrival.
+        if !self.latency.is_zero() {
+            std::thread::sleep(self.latency);
+        }
+        delivery
     }
 
     fn connection_accepted(&self) {

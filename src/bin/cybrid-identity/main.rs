@@ -27,6 +27,8 @@ const COMMANDS: &[Command] = &[
     records::GET,
     records::LIST,
     records::WAIT,
+    keys::GENERATE,
+    keys::REGISTER,
     keys::CREATE,
     keys::GET,
     keys::LIST,

@@ -3,29 +3,87 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use cybrid_identity::{Attestation, PostIdentityRecord};
+use cybrid_identity::{Attestation, AttestationSigner, PostIdentityRecord};
 
+use super::batch::{attest_book, plan};
 use super::{
     BANK, CUSTOMER, KEY, KID, SANDBOX, TIMEOUT_S, client, create_failed, default_key, exit_for,
     guid_of, signing_key, wait,
 };
-use crate::args::{Args, CliError, Command};
+use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_record};
 
 pub const ATTEST: Command = Command {
     name: "attest",
-    summary: "sign, create and wait for a customer's attestation, printing each state",
+    summary: "attest one customer (--customer) or a whole book (--customers FILE), to verified",
     operand: None,
-    flags: &[CUSTOMER.required(), KID, BANK, KEY, SANDBOX, TIMEOUT_S],
-    about: "Without --kid, the bank's first verified key is used; without --bank, that key's bank.\n\
+    flags: &[
+        CUSTOMER,
+        Flag::value(
+            "customers",
+            "FILE",
+            "a book: one guid a line, or - for standard input",
+        ),
+        Flag::number(
+            "concurrency",
+            1,
+            256,
+            "customers attested at once (default 8)",
+        ),
+        Flag::value(
+            "journal",
+            "FILE",
+            "JSON Lines of finished customers; a rerun skips the verified",
+        ),
+        Flag::value(
+            "shard",
+            "K/N",
+            "only the customers of shard K (from 0) of N",
+        ),
+        KID,
+        BANK,
+        KEY,
+        SANDBOX,
+        TIMEOUT_S,
+    ],
+    about: "With --customer: signs, creates and waits, printing each state change.\n\
+            With --customers: each customer through Client::ensure_attested (a record in force\n\
+            is adopted, never duplicated), progress on stderr when it is a terminal, a summary\n\
+            line at the end. Shards: FNV-1a 64 of the lowercase guid, modulo N.\n\
+            Without --kid, the bank's first verified key is used; without --bank, that key's bank.\n\
             The key: --key FILE (PEM or DER), --sandbox, or CYBRID_ATTESTATION_SIGNING_KEY.\n\
-            Exit 0 when the record is verified, 1 otherwise.",
+            Exit 0 when every record is verified, 1 otherwise.",
     run: attest,
 };
 
 fn attest(args: &Args) -> Result<ExitCode, CliError> {
     // Check every flag before the first request, so a bad value never leaves a record behind.
-    let customer = args.required_guid("customer")?;
+    let batch = match (args.value("customer"), args.value("customers")) {
+        (Some(_), Some(_)) => {
+            return Err(CliError::usage(
+                "--customer and --customers exclude each other",
+            ));
+        }
+        (None, None) => {
+            return Err(CliError::usage(
+                "--customer GUID or --customers FILE is required",
+            ));
+        }
+        (_, customers) => customers.is_some(),
+    };
+    if !batch {
+        for flag in ["concurrency", "journal", "shard"] {
+            if args.value(flag).is_some() {
+                return Err(CliError::usage(format!("--{flag} goes with --customers")));
+            }
+        }
+    }
+    let plan = if batch { Some(plan(args)?) } else { None };
+    let customer = if batch {
+        ""
+    } else {
+        args.required_guid("customer")?
+    };
     let timeout_s = args.number("timeout-s")?;
     let key = signing_key(args)?;
     let client = client()?;
@@ -42,6 +100,10 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         (None, Some(bank)) => bank.clone(),
         (None, None) => return Err(CliError::usage("the key names no bank: pass --bank")),
     };
+    if let Some(plan) = plan {
+        let signer = AttestationSigner::new(key, bank, kid)?;
+        return attest_book(args, plan, client, signer);
+    }
     let token = Attestation::new(&bank, customer, &kid).sign(&key)?;
     let created = client
         .create_identity_record(&PostIdentityRecord::attestation(customer, token))

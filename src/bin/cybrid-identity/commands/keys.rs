@@ -3,10 +3,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use cybrid_identity::PostVerificationKey;
-use cybrid_identity::emulator::new_guid;
+use std::time::Duration;
 
-use super::{KEY, PAGE, PER_PAGE, SANDBOX, client, signing_key};
+use cybrid_identity::emulator::new_guid;
+use cybrid_identity::{PostVerificationKey, SigningKey, VerificationKeyState, WaitOptions};
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+use super::{KEY, PAGE, PER_PAGE, SANDBOX, TIMEOUT_S, client, signing_key};
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_json, print_key};
 
@@ -21,6 +25,37 @@ pub const CREATE: Command = Command {
     ],
     about: "",
     run: create,
+};
+
+pub const GENERATE: Command = Command {
+    name: "keys generate",
+    summary: "make a new RSA signing key: PKCS#8 PEM, mode 0600; prints its public half",
+    operand: None,
+    flags: &[
+        Flag::value(
+            "out",
+            "FILE",
+            "where the private key goes (never overwritten)",
+        )
+        .required(),
+        Flag::number("bits", 2048, 4096, "2048 (default), 3072 or 4096"),
+    ],
+    about: "Prints the public key (SubjectPublicKeyInfo, Base64) and its SHA-256 fingerprint.\n\
+            Register it with `keys register --key FILE`.",
+    run: generate,
+};
+
+pub const REGISTER: Command = Command {
+    name: "keys register",
+    summary: "register a key's public half, wait until verified, print its guid",
+    operand: None,
+    flags: &[
+        KEY.required(),
+        Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
+        TIMEOUT_S,
+    ],
+    about: "Exit 0 with the key's guid once verified; exit 1 with the failure code if it failed.",
+    run: register,
 };
 
 pub const GET: Command = Command {
@@ -49,6 +84,87 @@ fn create(args: &Args) -> Result<ExitCode, CliError> {
     let created = client()?.create_verification_key(&PostVerificationKey::new(&key, nonce)?)?;
     print_key(&created, args.json);
     Ok(ExitCode::SUCCESS)
+}
+
+fn generate(args: &Args) -> Result<ExitCode, CliError> {
+    let out_path = args.required("out")?;
+    let bits = args.number("bits")?.unwrap_or(2048);
+    // Refused before the (slow) generation: the file must not exist.
+    if std::path::Path::new(out_path).exists() {
+        return Err(CliError::usage(format!(
+            "{out_path} exists: a key is never overwritten"
+        )));
+    }
+    let key = SigningKey::generate(usize::try_from(bits).unwrap_or(0))?;
+    let pem = key.to_pkcs8_pem()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(out_path)
+        .and_then(|mut file| {
+            file.write_all(pem.as_bytes())
+                .and_then(|()| file.sync_all())
+        })
+        .map_err(|e| CliError::runtime(format!("cannot write {out_path}: {e}")))?;
+    let public_key = key.verifying_key().to_spki_base64();
+    let fingerprint: String = Sha256::digest(key.verifying_key().to_spki_der())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if args.json {
+        out!(
+            "{}",
+            json!({"out": out_path, "bits": key.bits(), "public_key": public_key, "sha256_fingerprint": fingerprint})
+        );
+    } else {
+        out!(
+            "wrote a {}-bit private key to {out_path} (mode 0600)",
+            key.bits()
+        );
+        out!("public key: {public_key}");
+        out!("SHA-256 fingerprint: {fingerprint}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn register(args: &Args) -> Result<ExitCode, CliError> {
+    let key = signing_key(args)?;
+    let timeout_s = args.number("timeout-s")?;
+    let nonce = args
+        .value("nonce")
+        .map_or_else(|| format!("cybrid-identity {}", new_guid()), str::to_owned);
+    let client = client()?;
+    let created = client.create_verification_key(&PostVerificationKey::new(&key, nonce)?)?;
+    let guid = created
+        .guid
+        .clone()
+        .ok_or_else(|| CliError::runtime("the server's verification key has no guid"))?;
+    let mut options = WaitOptions::default();
+    if let Some(secs) = timeout_s {
+        options = options.timeout(Duration::from_secs(secs));
+    }
+    let done = client.wait_for_verification_key(&guid, &options)?;
+    if done.state == Some(VerificationKeyState::Verified) {
+        if args.json {
+            print_key(&done, true);
+        } else {
+            out!("{guid}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let code = done
+        .failure_code
+        .as_ref()
+        .map_or("none", |c| c.as_str())
+        .to_owned();
+    if args.json {
+        print_key(&done, true);
+    }
+    Err(CliError::runtime(format!(
+        "verification key {guid} failed with failure code {code}"
+    )))
 }
 
 fn get(args: &Args) -> Result<ExitCode, CliError> {

@@ -2,6 +2,7 @@
 //! parameters, waiting with progress, the bank's default key.
 
 pub mod attest;
+pub mod batch;
 pub mod emulator;
 pub mod jwt;
 pub mod keys;
