@@ -58,13 +58,14 @@ const LAYERS: &[(&str, u32)] = &[
     ("bin::args", 1),
     ("bin::output", 2),
     ("bin::commands", 3),
-    ("bin::commands::attest", 4),
+    ("bin::commands::batch", 4),
+    ("bin::commands::attest", 5),
     ("bin::commands::emulator", 4),
     ("bin::commands::jwt", 4),
     ("bin::commands::keys", 4),
     ("bin::commands::records", 4),
     ("bin::demo", 4),
-    ("bin::main", 5),
+    ("bin::main", 6),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
