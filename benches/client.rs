@@ -3,8 +3,9 @@
 //! Run: `cargo bench --bench client --features emulator` (or plain `cargo bench`, which
 //! enables it through the bench's required feature). Groups:
 //! - client overhead: `get_identity_record` / `list_identity_records` through the Client,
-//!   beside the same request with a bare `ureq::Agent` (same emulator, same connection reuse,
-//!   same header, same decoding into the crate's model);
+//!   beside the same request with two bare `ureq::Agent`s, one without timeouts and one with
+//!   the Client's (same emulator, in a child process; same connection reuse, same header, same
+//!   decoding into the crate's model);
 //! - connection reuse: TCP connections the emulator accepted for 1,000 sequential calls;
 //! - batch attestation: customers signed and created by 1, 2, 4 threads sharing one Client;
 //! - listing memory: peak RSS (`/usr/bin/time -v`) of a child process walking 10,000 records
@@ -27,22 +28,6 @@ use cybrid_identity::{
     Attestation, Client, IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord,
     SigningKey,
 };
-
-/// Measures `a` and `b` in alternating rounds so drift hits both alike; returns their medians.
-fn side_by_side(
-    rounds: usize,
-    budget: Duration,
-    batch: u32,
-    mut a: impl FnMut(),
-    mut b: impl FnMut(),
-) -> (f64, f64) {
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        xs.push(median_us(budget, batch, &mut a));
-        ys.push(median_us(budget, batch, &mut b));
-    }
-    (median(xs), median(ys))
-}
 
 fn customer(i: usize) -> String {
     format!("{i:032x}")
@@ -73,16 +58,79 @@ fn main() {
     cold_start();
 }
 
+/// An emulator in a child process (this bench binary, `--child emulator`), as users meet a
+/// server: its threads do not share the bench's cores' scheduler queue with the client's.
+struct EmulatorChild {
+    child: std::process::Child,
+    line: serde_json::Value,
+}
+
+impl EmulatorChild {
+    fn start() -> Self {
+        use std::io::BufRead as _;
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--child", "emulator"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut raw = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut raw)
+            .unwrap();
+        EmulatorChild {
+            child,
+            line: serde_json::from_str(&raw).unwrap(),
+        }
+    }
+
+    fn get(&self, field: &str) -> &str {
+        self.line[field].as_str().unwrap()
+    }
+
+    fn client(&self) -> Client {
+        Client::builder()
+            .base_url(self.get("url"))
+            .token_url(self.get("token_url"))
+            .client_credentials(self.get("client_id"), self.get("client_secret"))
+            .build()
+            .unwrap()
+    }
+}
+
+impl Drop for EmulatorChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Measures each of `fs` in alternating rounds so drift hits all alike; their medians.
+fn interleaved(
+    rounds: usize,
+    budget: Duration,
+    batch: u32,
+    fs: &mut [&mut dyn FnMut()],
+) -> Vec<f64> {
+    let mut samples = vec![Vec::new(); fs.len()];
+    for _ in 0..rounds {
+        for (f, s) in fs.iter_mut().zip(samples.iter_mut()) {
+            s.push(median_us(budget, batch, f));
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
 fn overhead() {
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(1))
-        .start()
-        .unwrap();
-    let client = emu.client().unwrap();
+    let emu = EmulatorChild::start();
+    let client = emu.client();
     let key = SigningKey::sandbox();
-    let token = Attestation::new(emu.bank_guid(), customer(1), emu.verification_key_guid())
-        .sign(&key)
-        .unwrap();
+    let token = Attestation::new(
+        emu.get("bank_guid"),
+        customer(1),
+        emu.get("verification_key_guid"),
+    )
+    .sign(&key)
+    .unwrap();
     for _ in 0..25 {
         client
             .create_identity_record(&PostIdentityRecord::attestation(customer(1), token.clone()))
@@ -96,12 +144,13 @@ fn overhead() {
         .clone()
         .unwrap();
 
-    // The bare baseline: one agent, the same bearer token, the same decoding.
+    // The bare baselines: one agent each, the same bearer token, the same decoding; one with
+    // no timeouts (ureq's default), one with the timeouts the Client sets.
     let bearer = {
-        let body = serde_json::json!({"grant_type": "client_credentials", "client_id": emu.client_id(), "client_secret": emu.client_secret()});
+        let body = serde_json::json!({"grant_type": "client_credentials", "client_id": emu.get("client_id"), "client_secret": emu.get("client_secret")});
         let agent = ureq::Agent::new_with_defaults();
         let mut resp = agent
-            .post(emu.token_url())
+            .post(emu.get("token_url"))
             .content_type("application/json")
             .send(body.to_string())
             .unwrap();
@@ -109,47 +158,71 @@ fn overhead() {
             serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap();
         format!("Bearer {}", v["access_token"].as_str().unwrap())
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let plain: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
-    let get_url = format!("{}/api/identity_records/{guid}", emu.url());
-    let list_url = format!("{}/api/identity_records?page=0&per_page=25", emu.url());
+    let timed: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(cybrid_identity::DEFAULT_TIMEOUT))
+        .timeout_connect(Some(cybrid_identity::DEFAULT_CONNECT_TIMEOUT))
+        .build()
+        .into();
+    let get_url = format!("{}/api/identity_records/{guid}", emu.get("url"));
+    let list_url = format!("{}/api/identity_records?page=0&per_page=25", emu.get("url"));
     let budget = Duration::from_millis(400);
-
-    let (client_get, bare_get) = side_by_side(
+    let get = interleaved(
         5,
         budget,
         50,
-        || {
-            black_box(client.get_identity_record(&guid).unwrap());
-        },
-        || {
-            black_box(bare_call::<IdentityRecord>(&agent, &get_url, &bearer));
-        },
+        &mut [
+            &mut || {
+                black_box(client.get_identity_record(&guid).unwrap());
+            },
+            &mut || {
+                black_box(bare_call::<IdentityRecord>(&plain, &get_url, &bearer));
+            },
+            &mut || {
+                black_box(bare_call::<IdentityRecord>(&timed, &get_url, &bearer));
+            },
+        ],
     );
     let params = ListParams::new().page(0).per_page(25);
-    let (client_list, bare_list) = side_by_side(
+    let list = interleaved(
         5,
         budget,
         20,
-        || {
-            black_box(client.list_identity_records(&params).unwrap());
-        },
-        || {
-            black_box(bare_call::<IdentityRecordList>(&agent, &list_url, &bearer));
-        },
+        &mut [
+            &mut || {
+                black_box(client.list_identity_records(&params).unwrap());
+            },
+            &mut || {
+                black_box(bare_call::<IdentityRecordList>(&plain, &list_url, &bearer));
+            },
+            &mut || {
+                black_box(bare_call::<IdentityRecordList>(&timed, &list_url, &bearer));
+            },
+        ],
     );
-    println!("\n[client overhead] median µs per call against the emulator (same run, interleaved)");
-    println!("call                         Client   bare ureq   ratio");
     println!(
-        "get_identity_record        {client_get:>8.1}  {bare_get:>10.1}   {:.3}",
-        client_get / bare_get
+        "\n[client overhead] median µs per call, emulator in a child process (same run, interleaved)"
     );
     println!(
-        "list_identity_records (25) {client_list:>8.1}  {bare_list:>10.1}   {:.3}",
-        client_list / bare_list
+        "call                         Client   bare, no timeouts   ratio   bare, same timeouts   ratio"
     );
+    for (name, m) in [
+        ("get_identity_record       ", &get),
+        ("list_identity_records (25)", &list),
+    ] {
+        println!(
+            "{name} {:>8.1}  {:>18.1}   {:.3}  {:>20.1}   {:.3}",
+            m[0],
+            m[1],
+            m[0] / m[1],
+            m[2],
+            m[0] / m[2]
+        );
+    }
 }
 
 /// The baseline: a bare agent, the same headers, the body decoded into the same model.
@@ -352,6 +425,52 @@ fn cold_start() {
 fn child(args: &[String]) {
     match args.first().map(String::as_str) {
         Some("noop") => {}
+        // `calls client|plain|timed N GUID`: N gets against the emulator named by the
+        // CYBRID_* variables, for `strace -c -f` to count each one's system calls.
+        Some("calls") => {
+            let (how, n, guid) = (
+                args[1].as_str(),
+                args[2].parse::<usize>().unwrap(),
+                &args[3],
+            );
+            let client = Client::from_env().unwrap();
+            client.get_identity_record(guid).unwrap();
+            let base = std::env::var("CYBRID_BASE_URL").unwrap();
+            let url = format!("{base}/api/identity_records/{guid}");
+            let bearer = format!("Bearer {}", std::env::var("CYBRID_ACCESS_TOKEN").unwrap());
+            let builder = ureq::Agent::config_builder().http_status_as_error(false);
+            let agent: ureq::Agent = match how {
+                "timed" => builder
+                    .timeout_global(Some(cybrid_identity::DEFAULT_TIMEOUT))
+                    .timeout_connect(Some(cybrid_identity::DEFAULT_CONNECT_TIMEOUT))
+                    .build()
+                    .into(),
+                _ => builder.build().into(),
+            };
+            bare_call::<IdentityRecord>(&agent, &url, &bearer);
+            eprintln!("--- start");
+            for _ in 0..n {
+                match how {
+                    "client" => drop(black_box(client.get_identity_record(guid).unwrap())),
+                    _ => drop(black_box(bare_call::<IdentityRecord>(
+                        &agent, &url, &bearer,
+                    ))),
+                }
+            }
+        }
+        Some("emulator") => {
+            use std::io::Write as _;
+            let emu = Emulator::builder()
+                .transition(Duration::from_millis(1))
+                .start()
+                .unwrap();
+            let mut out = std::io::stdout();
+            writeln!(out, "{}", emu.connection_json()).unwrap();
+            out.flush().unwrap();
+            loop {
+                std::thread::park();
+            }
+        }
         Some("cold") => {
             let client = Client::from_env().unwrap();
             let key = SigningKey::sandbox();

@@ -244,10 +244,13 @@ pub fn attest_book(
         journal,
         concurrency,
     } = plan;
+    // Polls start sooner than a single attest's: a book spends most of its time waiting.
+    let options =
+        WaitOptions::default().interval(Duration::from_millis(100), Duration::from_secs(2));
     let run = Arc::new(Run {
         client,
         signer,
-        options: WaitOptions::default(),
+        options,
         queue,
         next: AtomicUsize::new(0),
         journal,

@@ -28,6 +28,12 @@ pub const EMULATOR: Command = Command {
             31_536_000,
             "the tokens' lifetime (default 3600)",
         ),
+        Flag::number(
+            "latency-ms",
+            0,
+            60_000,
+            "delay every answer by N ms, as a network would",
+        ),
         Flag::switch(
             "with-pending",
             "add the pending step between storing and the final state",
