@@ -29,6 +29,9 @@ use crate::pages::{IdentityRecords, Pages, VerificationKeys};
 use crate::wait::{WaitOptions, poll_until_final};
 use session::Session;
 
+/// One page of a listing: its objects and the server's total.
+type ListPage<T> = fn(&Client, &ListParams) -> Result<(Vec<T>, u64), Error>;
+
 impl ClientBuilder {
     /// Builds the client.
     ///
@@ -154,15 +157,31 @@ impl Client {
     /// says otherwise). Holds one page at a time, stops after the server's `total`, and
     /// ends with an error rather than loop if the server sends the same page twice.
     pub fn identity_records(&self, params: &ListParams) -> IdentityRecords {
-        let client = self.clone();
-        Pages::new(
+        self.walk(
             "records",
             params,
-            move |page: &ListParams| {
+            |client, page| {
                 let list = client.list_identity_records(page)?;
                 Ok((list.objects, list.total))
             },
-            |record: &IdentityRecord| record.guid.clone(),
+            |record| record.guid.clone(),
+        )
+    }
+
+    /// A pager over `list`, one page at a time, on a clone of this client.
+    fn walk<T: 'static>(
+        &self,
+        noun: &'static str,
+        params: &ListParams,
+        list: ListPage<T>,
+        guid_of: fn(&T) -> Option<String>,
+    ) -> Pages<T> {
+        let client = self.clone();
+        Pages::new(
+            noun,
+            params,
+            move |page: &ListParams| list(&client, page),
+            guid_of,
         )
     }
 
@@ -234,15 +253,14 @@ impl Client {
     /// Every verification key of the bank, page by page, as [`Client::identity_records`]
     /// walks records.
     pub fn verification_keys(&self, params: &ListParams) -> VerificationKeys {
-        let client = self.clone();
-        Pages::new(
+        self.walk(
             "keys",
             params,
-            move |page: &ListParams| {
+            |client, page| {
                 let list = client.list_verification_keys(page)?;
                 Ok((list.objects, list.total))
             },
-            |key: &VerificationKey| key.guid.clone(),
+            |key| key.guid.clone(),
         )
     }
 
