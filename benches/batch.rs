@@ -11,6 +11,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
 const BOOK: usize = 1000;
 
@@ -113,18 +115,7 @@ fn book(tag: &str) -> (std::path::PathBuf, Vec<String>) {
 }
 
 fn main() {
-    let machine = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    println!(
-        "machine: {machine}, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    common::print_machine();
     println!(
         "\n[batch] {BOOK} customers, emulator --latency-ms 20 --transition-ms 50 (child processes)"
     );

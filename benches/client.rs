@@ -39,18 +39,7 @@ fn main() {
         child(&args[pos + 1..]);
         return;
     }
-    let machine = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    println!(
-        "machine: {machine}, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    common::print_machine();
     overhead();
     connection_reuse();
     batch();

@@ -1,4 +1,6 @@
-//! Timing shared by the benches: medians of batched rounds.
+//! What the benches share: medians of batched rounds, and the machine they ran on.
+
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
@@ -23,4 +25,20 @@ pub fn median_us(budget: Duration, batch: u32, mut f: impl FnMut()) -> f64 {
         samples.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(batch));
     }
     median(samples)
+}
+
+/// Prints the processor model and core count, so every figure names its machine.
+pub fn print_machine() {
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    println!(
+        "machine: {machine}, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 }
