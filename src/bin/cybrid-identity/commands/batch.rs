@@ -245,8 +245,11 @@ pub fn attest_book(
         concurrency,
     } = plan;
     // Polls start sooner than a single attest's: a book spends most of its time waiting.
-    let options =
+    let mut options =
         WaitOptions::default().interval(Duration::from_millis(100), Duration::from_secs(2));
+    if let Some(secs) = args.number("timeout-s")? {
+        options = options.timeout(Duration::from_secs(secs));
+    }
     let run = Arc::new(Run {
         client,
         signer,
