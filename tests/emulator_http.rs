@@ -319,10 +319,16 @@ fn connections_past_the_limit_are_closed_and_service_goes_on() {
         .filter(|s| {
             let mut s = *s;
             s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-            matches!(s.read(&mut [0u8; 1]), Ok(0) | Err(_))
-                && s.peek(&mut [0u8; 1]).map_or(true, |n| n == 0)
+            // Closed: end of stream or a reset. A silent open connection times out instead,
+            // and does not count.
+            match s.read(&mut [0u8; 1]) {
+                Ok(0) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
         })
         .count();
+    println!("{refused} of {} connections past the limit were closed at once", held.len() - 512);
     assert!(
         refused >= 80,
         "{refused} of {} past the limit were closed",
@@ -361,7 +367,9 @@ proptest! {
         let _ = stream.shutdown(Shutdown::Write);
         let mut sink = Vec::new();
         let ended = stream.read_to_end(&mut sink);
-        prop_assert!(ended.is_ok() || started.elapsed() < Duration::from_millis(1100), "no answer or close within 1 s: {ended:?}");
+        // `read_to_end` is `Ok` only once the server closed; a server that kept the
+        // connection open past the 1 s read timeout makes it an error.
+        prop_assert!(ended.is_ok(), "no close within 1 s: {ended:?}");
         prop_assert!(started.elapsed() < Duration::from_millis(1100));
     }
 }
