@@ -328,7 +328,10 @@ fn connections_past_the_limit_are_closed_and_service_goes_on() {
             }
         })
         .count();
-    println!("{refused} of {} connections past the limit were closed at once", held.len() - 512);
+    println!(
+        "{refused} of {} connections past the limit were closed at once",
+        held.len() - 512
+    );
     assert!(
         refused >= 80,
         "{refused} of {} past the limit were closed",
