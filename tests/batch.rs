@@ -46,11 +46,10 @@ fn book(dir: &Scratch, n: usize) -> (PathBuf, Vec<String>) {
     (path, customers)
 }
 
-fn attest(emu: &Emulator, args: &[&str]) -> Command {
+/// `cybrid-identity ARGS` with the environment that reaches `emu`.
+fn cli(emu: &Emulator, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.arg("attest")
-        .args(args)
-        .args(["--sandbox"])
+    cmd.args(args)
         .env_remove("CYBRID_ACCESS_TOKEN")
         .env_remove("CYBRID_ENVIRONMENT")
         .env("CYBRID_BASE_URL", emu.url())
@@ -58,6 +57,25 @@ fn attest(emu: &Emulator, args: &[&str]) -> Command {
         .env("CYBRID_CLIENT_ID", emu.client_id())
         .env("CYBRID_CLIENT_SECRET", emu.client_secret());
     cmd
+}
+
+/// `attest ARGS --sandbox` against `emu`.
+fn attest(emu: &Emulator, args: &[&str]) -> Command {
+    let mut cmd = cli(emu, &["attest"]);
+    cmd.args(args).arg("--sandbox");
+    cmd
+}
+
+/// Runs `cmd`, asserting exit 0, and returns its stdout.
+fn succeeds(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -182,16 +200,10 @@ fn a_batch_killed_mid_way_and_rerun_leaves_one_record_each() {
         (60..300).contains(&finished),
         "killed after {finished} customers"
     );
-    let out = run(&mut attest(
+    let rerun = succeeds(&mut attest(
         &emu,
         &["--customers", b, "--concurrency", "16", "--journal", j],
     ));
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
     let per_customer = records_per_customer(&emu, &customers);
     assert!(
         per_customer.iter().all(|n| *n == 1),
@@ -200,7 +212,7 @@ fn a_batch_killed_mid_way_and_rerun_leaves_one_record_each() {
     assert_eq!(emu.stats().records, 300);
     println!(
         "killed after {finished} journal lines and {created_before} creates; rerun: {}",
-        text(&out.stdout).trim()
+        rerun.trim()
     );
 }
 
@@ -219,20 +231,13 @@ fn ten_percent_of_creates_dropped_leave_one_verified_record_each() {
     .unwrap();
     let dir = Scratch::new("drops");
     let (book, customers) = book(&dir, 200);
-    let out = run(&mut attest(
+    let printed = succeeds(&mut attest(
         &emu,
         &["--customers", book.to_str().unwrap(), "--concurrency", "16"],
     ));
     assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stdout).starts_with("200 customers: 200 verified"),
-        "{}",
-        text(&out.stdout)
+        printed.starts_with("200 customers: 200 verified"),
+        "{printed}"
     );
     assert!(
         records_per_customer(&emu, &customers)
@@ -322,16 +327,7 @@ fn keys_generate_then_register_then_attest_with_that_key() {
     let dir = Scratch::new("keys");
     let key = dir.path("bank.pem");
     let k = key.to_str().unwrap();
-    let env = |cmd: &mut Command| {
-        cmd.env_remove("CYBRID_ACCESS_TOKEN")
-            .env("CYBRID_BASE_URL", emu.url())
-            .env("CYBRID_TOKEN_URL", emu.token_url())
-            .env("CYBRID_CLIENT_ID", emu.client_id())
-            .env("CYBRID_CLIENT_SECRET", emu.client_secret());
-    };
-    let out = run(Command::new(BIN).args(["keys", "generate", "--out", k]));
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let printed = text(&out.stdout);
+    let printed = succeeds(Command::new(BIN).args(["keys", "generate", "--out", k]));
     assert!(
         printed.contains("public key: MIIBIjAN") && printed.contains("SHA-256 fingerprint: "),
         "{printed}"
@@ -351,34 +347,12 @@ fn keys_generate_then_register_then_attest_with_that_key() {
         "never overwritten: {}",
         text(&again.stderr)
     );
-    let mut register = Command::new(BIN);
-    register.args(["keys", "register", "--key", k]);
-    env(&mut register);
-    let out = run(&mut register);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let kid = text(&out.stdout).trim().to_owned();
+    let kid = succeeds(&mut cli(&emu, &["keys", "register", "--key", k]))
+        .trim()
+        .to_owned();
     assert!(cybrid_identity::is_guid(&kid), "{kid}");
-    let mut attest = Command::new(BIN);
-    attest.args([
-        "attest",
-        "--customer",
-        &new_guid(),
-        "--key",
-        k,
-        "--kid",
-        &kid,
-    ]);
-    env(&mut attest);
-    let out = run(&mut attest);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stdout).contains("state verified"),
-        "{}",
-        text(&out.stdout)
-    );
+    let customer = new_guid();
+    let args = ["attest", "--customer", &customer, "--key", k, "--kid", &kid];
+    let printed = succeeds(&mut cli(&emu, &args));
+    assert!(printed.contains("state verified"), "{printed}");
 }

@@ -1,8 +1,7 @@
 //! The command line: the emulator's JSON line used by a Rust client and by a Python program,
 //! the demo, and every command's output and exit code.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use cybrid_identity::{
@@ -10,60 +9,10 @@ use cybrid_identity::{
 };
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
+mod cli_support;
+
+use cli_support::{BIN, CliEmulator};
 const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
-
-/// `cybrid-identity emulator …` as a child process, and its JSON line.
-struct CliEmulator {
-    child: Child,
-    line: Value,
-    raw: String,
-}
-
-impl CliEmulator {
-    fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("emulator")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut raw = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut raw)
-            .unwrap();
-        let line: Value =
-            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("not JSON: {raw:?}: {e}"));
-        CliEmulator {
-            child,
-            line,
-            raw: raw.trim().to_owned(),
-        }
-    }
-
-    fn get(&self, field: &str) -> &str {
-        self.line[field]
-            .as_str()
-            .unwrap_or_else(|| panic!("no {field} in {}", self.raw))
-    }
-
-    /// The environment a command needs to reach this emulator.
-    fn env(&self, cmd: &mut Command) {
-        cmd.env_remove("CYBRID_ACCESS_TOKEN")
-            .env("CYBRID_BASE_URL", self.get("url"))
-            .env("CYBRID_TOKEN_URL", self.get("token_url"))
-            .env("CYBRID_CLIENT_ID", self.get("client_id"))
-            .env("CYBRID_CLIENT_SECRET", self.get("client_secret"));
-    }
-}
-
-impl Drop for CliEmulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn run(args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
     let mut cmd = Command::new(BIN);

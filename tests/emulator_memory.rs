@@ -1,49 +1,21 @@
 //! The emulator's memory stays bounded whatever clients send: measured on a `cybrid-identity
 //! emulator` child process through `/proc/<pid>/status` (Linux).
 
+mod cli_support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use cli_support::CliEmulator;
 
 const LIMIT_KB: u64 = 50 * 1024;
 
-struct Child_ {
-    child: Child,
-    port: u16,
-    line: serde_json::Value,
+fn emulator() -> CliEmulator {
+    CliEmulator::start(&[])
 }
 
-impl Drop for Child_ {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn emulator() -> Child_ {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cybrid-identity"))
-        .arg("emulator")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut raw = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut raw)
-        .unwrap();
-    let line: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    let port = line["url"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    Child_ { child, port, line }
-}
-
-fn rss_kb(child: &Child_) -> u64 {
+fn rss_kb(child: &CliEmulator) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.child.id())).unwrap();
     status
         .lines()
@@ -53,8 +25,8 @@ fn rss_kb(child: &Child_) -> u64 {
         .unwrap()
 }
 
-fn stats_body(child: &Child_) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", child.port)).unwrap();
+fn stats_body(child: &CliEmulator) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", child.port())).unwrap();
     stream
         .write_all(b"GET /_emulator/stats HTTP/1.1\r\nconnection: close\r\n\r\n")
         .unwrap();
@@ -66,7 +38,7 @@ fn stats_body(child: &Child_) -> String {
 #[test]
 fn a_300_mb_line_without_a_newline_is_cut_off() {
     let child = emulator();
-    let mut stream = TcpStream::connect(("127.0.0.1", child.port)).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", child.port())).unwrap();
     stream
         .set_write_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -91,7 +63,7 @@ fn a_300_mb_line_without_a_newline_is_cut_off() {
 fn two_thousand_unique_60_kb_paths_leave_stats_small() {
     let child = emulator();
     for i in 0..2000 {
-        let mut stream = TcpStream::connect(("127.0.0.1", child.port)).unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", child.port())).unwrap();
         let path = format!("/{i}{}", "p".repeat(60 * 1024));
         let _ = stream.write_all(format!("GET {path} HTTP/1.1\r\n\r\n").as_bytes());
         let _ = stream.read(&mut [0u8; 256]);
@@ -110,14 +82,14 @@ fn a_hundred_thousand_token_requests_stay_bounded() {
     let child = emulator();
     let body = format!(
         r#"{{"grant_type":"client_credentials","client_id":"{}","client_secret":"{}"}}"#,
-        child.line["client_id"].as_str().unwrap(),
-        child.line["client_secret"].as_str().unwrap()
+        child.get("client_id"),
+        child.get("client_secret")
     );
     let request = format!(
         "POST /oauth/token HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = TcpStream::connect(("127.0.0.1", child.port)).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", child.port())).unwrap();
     stream.set_nodelay(true).unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     // Pipelined in batches of 100, so that the run takes seconds, not minutes.

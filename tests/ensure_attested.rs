@@ -26,6 +26,18 @@ fn setup(
     (emu, client, signer)
 }
 
+/// A fault on creates: `times` of them, or every one.
+fn on_creates(emu: &Emulator, kind: FaultKind, times: Option<u32>) {
+    let fault = Fault::new(kind)
+        .method("POST")
+        .path_prefix("/api/identity_records");
+    let fault = match times {
+        Some(n) => fault.times(n),
+        None => fault,
+    };
+    emu.add_fault(fault).unwrap();
+}
+
 fn quick() -> WaitOptions {
     WaitOptions::default().interval(Duration::from_millis(10), Duration::from_millis(20))
 }
@@ -91,13 +103,7 @@ fn a_pending_record_is_waited_for_with_no_create() {
 #[test]
 fn a_create_dropped_after_it_was_stored_is_adopted() {
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
-    emu.add_fault(
-        Fault::new(FaultKind::Drop)
-            .method("POST")
-            .path_prefix("/api/identity_records")
-            .times(1),
-    )
-    .unwrap();
+    on_creates(&emu, FaultKind::Drop, Some(1));
     let customer = new_guid();
     let attested = client
         .ensure_attested(&customer, &signer, &quick())
@@ -111,13 +117,7 @@ fn a_create_dropped_after_it_was_stored_is_adopted() {
 #[test]
 fn a_create_dropped_before_it_was_stored_is_sent_again() {
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
-    emu.add_fault(
-        Fault::new(FaultKind::Reset)
-            .method("POST")
-            .path_prefix("/api/identity_records")
-            .times(1),
-    )
-    .unwrap();
+    on_creates(&emu, FaultKind::Reset, Some(1));
     let customer = new_guid();
     let attested = client
         .ensure_attested(&customer, &signer, &quick())
@@ -135,12 +135,7 @@ fn a_create_dropped_before_it_was_stored_is_sent_again() {
 #[test]
 fn creates_lost_every_time_end_with_the_unknown_outcome() {
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
-    emu.add_fault(
-        Fault::new(FaultKind::Reset)
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
+    on_creates(&emu, FaultKind::Reset, None);
     let err = client
         .ensure_attested(&new_guid(), &signer, &quick())
         .unwrap_err();
