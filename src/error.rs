@@ -74,6 +74,15 @@ pub enum Error {
         /// The failure itself.
         source: Box<Error>,
     },
+    /// A book's journal could not be used: not a journal, or a write failed.
+    Journal {
+        /// The journal's path.
+        path: String,
+        /// What was wrong.
+        reason: String,
+        /// The operating system's error, if there was one.
+        source: Option<std::io::Error>,
+    },
 }
 
 /// Why a key was refused.
@@ -168,6 +177,18 @@ impl Error {
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config(message.into())
+    }
+
+    pub(crate) fn journal(
+        path: &std::path::Path,
+        reason: String,
+        source: Option<std::io::Error>,
+    ) -> Self {
+        Error::Journal {
+            path: path.display().to_string(),
+            reason,
+            source,
+        }
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
@@ -341,6 +362,8 @@ impl fmt::Display for Error {
             Error::Pagination(message) => write!(f, "pagination error: {message}"),
             // The failure itself is this error's `source()`.
             Error::OutcomeUnknown { hint, .. } => f.write_str(hint),
+            // The operating system's words are this error's `source()`.
+            Error::Journal { path, reason, .. } => write!(f, "journal {path}: {reason}"),
         }
     }
 }
@@ -354,6 +377,9 @@ impl std::error::Error for Error {
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::OutcomeUnknown { source, .. } => Some(source.as_ref()),
+            Error::Journal { source, .. } => source
+                .as_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
             _ => None,
         }
     }

@@ -40,6 +40,7 @@
 mod api;
 pub mod attestation;
 mod auth;
+pub mod book;
 mod client;
 pub mod dangerous;
 #[cfg(feature = "emulator")]
@@ -143,9 +144,10 @@ pub use time;
 
 pub use attestation::{Attestation, Claims};
 pub use auth::DEFAULT_SCOPES;
+pub use book::{AttestOptions, Attested, Book, Journal};
 pub use client::{
-    Attested, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT, Environment,
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CONNECTIONS,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Environment,
 };
 pub use error::{ApiError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind};
 pub use guid::is_guid;

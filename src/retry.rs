@@ -89,6 +89,12 @@ impl RetryPolicy {
     }
 
     /// Decides what to do after attempt number `attempt` (0 for the first) failed.
+    /// How long every request of the client holds after a 429 that said `Retry-After:
+    /// value`: the server's figure, up to the policy's maximum.
+    pub(crate) fn hold_after(&self, value: &str, now: SystemTime) -> Option<Duration> {
+        parse_retry_after(value, now).map(|after| after.min(self.max_retry_after))
+    }
+
     pub(crate) fn decide(
         &self,
         attempt: u32,
@@ -186,7 +192,8 @@ impl Setback {
     /// Whether a request of `method` that failed like this may be sent again.
     fn is_retryable(&self, method: Method) -> bool {
         match (self.progress, method) {
-            (Progress::NotSent, _) => true,
+            // A 429 refuses the request before it is processed: even a create may go again.
+            (Progress::NotSent | Progress::Status(429), _) => true,
             (Progress::MaybeSent, Method::Get) => true,
             (Progress::Status(status), Method::Get) => {
                 matches!(status, 429 | 500 | 502 | 503 | 504)
@@ -257,17 +264,34 @@ mod tests {
     }
 
     #[test]
-    fn post_retries_only_when_never_sent() {
+    fn post_retries_only_when_never_sent_or_refused_with_429() {
         let now = SystemTime::now();
+        for kind in [Progress::NotSent, Progress::Status(429)] {
+            assert_eq!(
+                policy().decide(0, Method::Post, &Setback::new(kind), now),
+                Decision::RetryAfter(Duration::from_millis(500)),
+                "{kind:?}"
+            );
+        }
+        let limited = Setback {
+            progress: Progress::Status(429),
+            retry_after: Some("30".into()),
+        };
         assert_eq!(
-            policy().decide(0, Method::Post, &Setback::new(Progress::NotSent), now),
-            Decision::RetryAfter(Duration::from_millis(500))
+            policy().decide(0, Method::Post, &limited, now),
+            Decision::RetryAfter(Duration::from_secs(20)),
+            "Retry-After, up to the maximum"
         );
+        assert_eq!(policy().hold_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            policy().hold_after("99", now),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(policy().hold_after("soon", now), None);
         for kind in [
             Progress::MaybeSent,
             Progress::Status(503),
             Progress::Status(500),
-            Progress::Status(429),
         ] {
             assert_eq!(
                 policy().decide(0, Method::Post, &Setback::new(kind), now),

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 use crate::error::Error;
 use crate::models::IdentityRecord;
 
+/// The shortest pause between two polls: a zero interval would poll as fast as the
+/// network answers.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
 type OnChange = Arc<dyn Fn(&IdentityRecord) + Send + Sync>;
 
 /// Settings for waiting until an identity record reaches a final state.
@@ -71,6 +75,15 @@ impl WaitOptions {
     }
 
     /// The pause after `current`: doubled, capped at the maximum.
+    /// `interval` spread by ±20 %, so that many waiters do not poll in lockstep, and never
+    /// under [`MIN_POLL_INTERVAL`].
+    pub(crate) fn jittered(&self, interval: Duration) -> Duration {
+        let fraction = crate::rand::fraction().unwrap_or(0.5);
+        interval
+            .mul_f64(0.8 + 0.4 * fraction)
+            .max(MIN_POLL_INTERVAL)
+    }
+
     pub(crate) fn next_interval(&self, current: Duration) -> Duration {
         current.saturating_mul(2).min(self.max_interval)
     }

@@ -129,7 +129,7 @@ fn a_book_of_300_is_attested_once_and_a_rerun_sends_nothing() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).starts_with("300 customers: 300 verified, 0 failed, 0 errors; 0 skipped as verified in the journal, 1 duplicate lines dropped"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with("300 customers: 300 verified, 0 failed, 0 errors, 300 created; 0 skipped as verified in the journal, 1 duplicate lines dropped"), "{}", text(&out.stdout));
     assert!(
         out.stderr.is_empty(),
         "stderr is not a terminal: nothing but errors there: {}",
@@ -137,7 +137,10 @@ fn a_book_of_300_is_attested_once_and_a_rerun_sends_nothing() {
     );
     assert_eq!(emu.stats().count(POSTS), 300);
     assert_eq!(emu.stats().records, 300);
-    let lines = journal(&journal_path);
+    let (intents, lines): (Vec<Value>, Vec<Value>) = journal(&journal_path)
+        .into_iter()
+        .partition(|l| l["intent"] == "create");
+    assert_eq!(intents.len(), 300, "an intent before each create");
     assert_eq!(lines.len(), 300);
     assert!(lines.iter().all(|l| l["state"] == "verified"
         && l["created"] == true
@@ -200,9 +203,20 @@ fn a_batch_killed_mid_way_and_rerun_leaves_one_record_each() {
         (60..300).contains(&finished),
         "killed after {finished} customers"
     );
+    // Creates whose intent was written but that never reached the server stay in doubt
+    // for the settle period: a short one keeps the test short.
     let rerun = succeeds(&mut attest(
         &emu,
-        &["--customers", b, "--concurrency", "16", "--journal", j],
+        &[
+            "--customers",
+            b,
+            "--concurrency",
+            "16",
+            "--journal",
+            j,
+            "--settle-s",
+            "2",
+        ],
     ));
     let per_customer = records_per_customer(&emu, &customers);
     assert!(
@@ -314,7 +328,10 @@ fn a_bad_line_stops_the_batch_before_any_request() {
     let out = run(&mut attest(&emu, &["--customers", path.to_str().unwrap()]));
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("line 2, line 5 is not a guid"), "{err}");
+    assert!(
+        err.contains("line 2 is not a guid (32 ASCII letters or digits); line 5 is not a guid"),
+        "{err}"
+    );
     assert_eq!(emu.stats().requests.len(), 0, "no request at all");
 }
 
@@ -355,4 +372,375 @@ fn keys_generate_then_register_then_attest_with_that_key() {
     let args = ["attest", "--customer", &customer, "--key", k, "--kid", &kid];
     let printed = succeeds(&mut cli(&emu, &args));
     assert!(printed.contains("state verified"), "{printed}");
+}
+
+/// Lines of the journal that are outcomes (not intents).
+fn outcomes(path: &Path) -> Vec<Value> {
+    journal(path)
+        .into_iter()
+        .filter(|l| l["intent"].is_null())
+        .collect()
+}
+
+#[test]
+fn killed_while_every_create_is_slow_on_the_server_then_rerun_at_once_one_record_each() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(20))
+        .start()
+        .unwrap();
+    // Every create takes 2 s on the server, applied at its end: a kill in between leaves
+    // creates that land after the killed process is gone.
+    emu.add_fault(
+        Fault::new(FaultKind::Delay { ms: 2000 })
+            .method("POST")
+            .path_prefix("/api/identity_records"),
+    )
+    .unwrap();
+    let dir = Scratch::new("slowkill");
+    let (book, customers) = book(&dir, 24);
+    let journal_path = dir.path("journal.jsonl");
+    let (b, j) = (book.to_str().unwrap(), journal_path.to_str().unwrap());
+    let mut child = attest(
+        &emu,
+        &["--customers", b, "--concurrency", "8", "--journal", j],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while journal(&journal_path).len() < 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lines = journal(&journal_path);
+    assert!(
+        lines.len() >= 8 && lines.iter().all(|l| l["intent"] == "create"),
+        "killed with creates in flight and none finished: {lines:?}"
+    );
+    assert_eq!(emu.stats().records, 0, "none has landed yet");
+    let rerun = succeeds(&mut attest(
+        &emu,
+        &[
+            "--customers",
+            b,
+            "--concurrency",
+            "8",
+            "--journal",
+            j,
+            "--settle-s",
+            "15",
+        ],
+    ));
+    // Let any create still sleeping in the emulator land before counting.
+    std::thread::sleep(Duration::from_millis(2200));
+    let per_customer = records_per_customer(&emu, &customers);
+    assert!(
+        per_customer.iter().all(|n| *n == 1),
+        "records per customer: {per_customer:?}"
+    );
+    assert_eq!(emu.stats().count(POSTS), 24, "no create sent twice");
+    println!(
+        "{} intents before the kill; rerun: {}",
+        lines.len(),
+        rerun.trim()
+    );
+}
+
+#[test]
+fn a_book_past_the_old_256_mib_cut_is_read_in_full() {
+    use std::io::Write as _;
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let dir = Scratch::new("cut");
+    let path = dir.path("big.txt");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    // 256 MiB of comment lines (4,095 bytes each), then one customer after the old cut.
+    let comment = format!("#{}\n", "x".repeat(4094));
+    let mut written = 0u64;
+    while written <= 256 * 1024 * 1024 {
+        file.write_all(comment.as_bytes()).unwrap();
+        written += comment.len() as u64;
+    }
+    let customer = new_guid();
+    writeln!(file, "{customer}").unwrap();
+    file.flush().unwrap();
+    drop(file);
+    let out = succeeds(&mut attest(&emu, &["--customers", path.to_str().unwrap()]));
+    assert!(out.starts_with("1 customers: 1 verified"), "{out}");
+    assert_eq!(records_per_customer(&emu, &[customer]), [1]);
+    // And a bad line past the cut refuses the whole book, by number, before any request.
+    let lines = written / comment.len() as u64;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    writeln!(file, "nothex").unwrap();
+    let before = emu.stats().requests.values().sum::<u64>();
+    let out = run(&mut attest(&emu, &["--customers", path.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(2));
+    let line = lines + 2;
+    assert!(
+        text(&out.stderr).contains(&format!("line {line} is not a guid")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(emu.stats().requests.values().sum::<u64>(), before);
+}
+
+#[test]
+fn a_torn_journal_line_is_completed_and_ignored() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let dir = Scratch::new("torn");
+    let (book, customers) = book(&dir, 3);
+    let journal_path = dir.path("journal.jsonl");
+    let torn = format!("{{\"customer_guid\":\"{}\",\"state\":\"verif", customers[0]);
+    std::fs::write(&journal_path, &torn).unwrap();
+    succeeds(&mut attest(
+        &emu,
+        &[
+            "--customers",
+            book.to_str().unwrap(),
+            "--journal",
+            journal_path.to_str().unwrap(),
+        ],
+    ));
+    let text = std::fs::read_to_string(&journal_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], torn,
+        "the torn line stays as it was, ended by a newline"
+    );
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "every line after it whole: {lines:?}"
+    );
+    assert_eq!(
+        outcomes(&journal_path).len(),
+        3,
+        "the torn line did not count as verified"
+    );
+    assert_eq!(emu.stats().count(POSTS), 3);
+}
+
+#[test]
+fn a_journal_that_is_not_one_is_refused_before_any_request() {
+    let emu = Emulator::start().unwrap();
+    let dir = Scratch::new("notjournal");
+    let (book, _) = book(&dir, 2);
+    let long = dir.path("long.jsonl");
+    std::fs::write(&long, vec![b'x'; 70 * 1024]).unwrap();
+    for (journal, expect) in [
+        (
+            long.to_str().unwrap(),
+            "line 1 is longer than 65536 bytes: not a journal",
+        ),
+        ("/dev/zero", "not a regular file"),
+    ] {
+        let out = run(&mut attest(
+            &emu,
+            &["--customers", book.to_str().unwrap(), "--journal", journal],
+        ));
+        assert_eq!(out.status.code(), Some(2), "{journal}");
+        assert!(text(&out.stderr).contains(expect), "{}", text(&out.stderr));
+    }
+    assert_eq!(emu.stats().requests.len(), 0, "no request at all");
+}
+
+#[test]
+fn a_full_disk_stops_the_batch_with_exit_1() {
+    let dir = Scratch::new("full");
+    let mount = dir.path("small");
+    std::fs::create_dir_all(&mount).unwrap();
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=8k",
+            "tmpfs",
+            mount.to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        // CI runs as root, where this mounts; elsewhere say so rather than pass silently.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must be able to mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let (book, _) = book(&dir, 200);
+    let journal_path = mount.join("journal.jsonl");
+    let out = run(&mut attest(
+        &emu,
+        &[
+            "--customers",
+            book.to_str().unwrap(),
+            "--journal",
+            journal_path.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the batch stopped: journal") && err.contains("cannot write to it"),
+        "{err}"
+    );
+    let written = std::fs::metadata(&journal_path).unwrap().len();
+    assert!(written <= 8192, "{written}");
+    assert!(
+        emu.stats().count(POSTS) < 200,
+        "no create goes out once its intent cannot be written"
+    );
+}
+
+#[test]
+fn the_exit_status_tells_a_failed_batch_even_with_stdout_closed() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    emu.add_fault(
+        Fault::new(FaultKind::Status {
+            status: 400,
+            retry_after_s: None,
+        })
+        .method("POST")
+        .path_prefix("/api/identity_records"),
+    )
+    .unwrap();
+    let dir = Scratch::new("pipe");
+    let (book, _) = book(&dir, 3);
+    let mut child = attest(&emu, &["--customers", book.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // `| true`: the reader is gone before anything is printed
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn mixed_case_guids_are_one_customer_with_one_record() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let dir = Scratch::new("case");
+    let customer = new_guid();
+    let path = dir.path("book.txt");
+    std::fs::write(&path, format!("{}\n{customer}\n", customer.to_uppercase())).unwrap();
+    let out = succeeds(&mut attest(&emu, &["--customers", path.to_str().unwrap()]));
+    assert!(out.starts_with("1 customers: 1 verified"), "{out}");
+    assert!(out.contains("1 duplicate lines dropped"), "{out}");
+    assert_eq!(emu.stats().count(POSTS), 1);
+}
+
+#[test]
+fn a_kid_that_is_not_verified_or_a_bad_bank_makes_no_record() {
+    use cybrid_identity::{PostVerificationKey, SigningKey};
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let mut post = PostVerificationKey::new(&SigningKey::sandbox(), "nonce-1").unwrap();
+    post.nonce = "another nonce".into(); // the signature no longer matches
+    let key = client.create_verification_key(&post).unwrap();
+    let kid = key.guid.unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    let dir = Scratch::new("kid");
+    let (book, _) = book(&dir, 3);
+    let out = run(&mut attest(
+        &emu,
+        &["--customers", book.to_str().unwrap(), "--kid", &kid],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("verification key {kid} is failed (failure code invalid_signature), not verified: no record was created")),
+        "{err}"
+    );
+    assert_eq!(emu.stats().count(POSTS), 0);
+    let before = emu.stats().requests.values().sum::<u64>();
+    let out = run(&mut attest(
+        &emu,
+        &["--customers", book.to_str().unwrap(), "--bank", "nothex"],
+    ));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--bank"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        emu.stats().requests.values().sum::<u64>(),
+        before,
+        "refused before any request"
+    );
+}
+
+#[test]
+fn an_unknown_outcome_in_the_journal_names_the_cli_command_to_check() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    emu.add_fault(
+        Fault::new(FaultKind::Reset)
+            .method("POST")
+            .path_prefix("/api/identity_records"),
+    )
+    .unwrap();
+    let dir = Scratch::new("unknown");
+    let (book, customers) = book(&dir, 1);
+    let journal_path = dir.path("journal.jsonl");
+    let out = run(&mut attest(
+        &emu,
+        &[
+            "--customers",
+            book.to_str().unwrap(),
+            "--journal",
+            journal_path.to_str().unwrap(),
+            "--settle-s",
+            "0",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let lines = outcomes(&journal_path);
+    let error = lines[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!(
+            "check with `cybrid-identity records list --customer {}`",
+            customers[0]
+        )),
+        "{error}"
+    );
+    assert_eq!(
+        emu.stats().count(POSTS),
+        3,
+        "sent again only after each settle period"
+    );
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use cybrid_identity::emulator::{Emulator, Fault, FaultKind, new_guid};
 use cybrid_identity::{
-    AttestationSigner, AttestationState, Client, ListParams, PostIdentityRecord, SigningKey,
-    WaitOptions,
+    AttestOptions, AttestationSigner, AttestationState, Client, ListParams, PostIdentityRecord,
+    SigningKey, WaitOptions,
 };
 
 const POSTS: &str = "POST /api/identity_records";
@@ -38,8 +38,11 @@ fn on_creates(emu: &Emulator, kind: FaultKind, times: Option<u32>) {
     emu.add_fault(fault).unwrap();
 }
 
-fn quick() -> WaitOptions {
-    WaitOptions::default().interval(Duration::from_millis(10), Duration::from_millis(20))
+/// Quick polls, and a settle period that fits a test.
+fn quick() -> AttestOptions {
+    AttestOptions::default()
+        .settle(Duration::from_millis(300))
+        .wait(WaitOptions::default().interval(Duration::from_millis(10), Duration::from_millis(20)))
 }
 
 fn records_of(client: &Client, customer: &str) -> usize {
@@ -147,5 +150,184 @@ fn creates_lost_every_time_end_with_the_unknown_outcome() {
         client
             .ensure_attested("not-a-guid", &signer, &quick())
             .is_err()
+    );
+}
+
+/// A client whose calls give up after `timeout`, on the emulator.
+fn impatient(emu: &Emulator, timeout: Duration) -> Client {
+    emu.client_builder().timeout(timeout).build().unwrap()
+}
+
+#[test]
+fn a_create_still_running_on_the_server_when_the_client_gave_up_ends_with_one_record() {
+    let (emu, _, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
+    // The server takes 1.5 s to handle the create; the client gives up after 0.5 s. The
+    // listing right after shows nothing yet: the record lands a second later.
+    on_creates(&emu, FaultKind::Delay { ms: 1500 }, Some(1));
+    let client = impatient(&emu, Duration::from_millis(500));
+    let customer = new_guid();
+    let started = std::time::Instant::now();
+    let attested = client
+        .ensure_attested(&customer, &signer, &quick().settle(Duration::from_secs(4)))
+        .unwrap();
+    assert!(attested.created);
+    assert_eq!(attested.record.state(), Some(&AttestationState::Verified));
+    assert_eq!(emu.stats().count(POSTS), 1, "no second create");
+    assert_eq!(records_of(&client, &customer), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "adopted as soon as it appeared, not at the settle period's end"
+    );
+}
+
+#[test]
+fn without_a_settle_period_the_same_slow_create_is_duplicated() {
+    // What the settle period is for: the rule "not in the list yet means never happened"
+    // makes two records of one slow create.
+    let (emu, _, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
+    on_creates(&emu, FaultKind::Delay { ms: 1000 }, Some(1));
+    let client = impatient(&emu, Duration::from_millis(300));
+    let customer = new_guid();
+    client
+        .ensure_attested(&customer, &signer, &quick().settle(Duration::ZERO))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(emu.stats().count(POSTS), 2);
+    assert_eq!(records_of(&client, &customer), 2);
+}
+
+#[test]
+fn a_create_refused_for_certain_returns_at_once_with_one_post() {
+    let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
+    on_creates(
+        &emu,
+        FaultKind::Status {
+            status: 400,
+            retry_after_s: None,
+        },
+        None,
+    );
+    let err = client
+        .ensure_attested(
+            &new_guid(),
+            &signer,
+            &quick().settle(Duration::from_secs(60)),
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(!err.is_outcome_unknown());
+    assert_eq!(emu.stats().count(POSTS), 1);
+}
+
+#[test]
+fn an_old_failed_record_is_never_taken_for_the_new_one() {
+    let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
+    let customer = new_guid();
+    // A failed record from before (a token for another bank).
+    let foreign = AttestationSigner::new(
+        SigningKey::sandbox(),
+        new_guid(),
+        emu.verification_key_guid(),
+    )
+    .unwrap();
+    let old = client
+        .create_identity_record(&PostIdentityRecord::attestation(
+            &customer,
+            foreign.sign_for(&customer).unwrap(),
+        ))
+        .unwrap();
+    let old = client.wait_for(&old, &WaitOptions::default()).unwrap();
+    assert_eq!(old.state(), Some(&AttestationState::Failed));
+    // The next create is lost before it is stored: after the settle period, sent again.
+    on_creates(&emu, FaultKind::Reset, Some(1));
+    let attested = client
+        .ensure_attested(&customer, &signer, &quick())
+        .unwrap();
+    assert!(attested.created);
+    assert_ne!(attested.record.guid, old.guid);
+    assert_eq!(attested.record.state(), Some(&AttestationState::Verified));
+    assert_eq!(
+        emu.stats().count(POSTS),
+        3,
+        "the old one, the lost one, the one that took"
+    );
+    assert_eq!(records_of(&client, &customer), 2);
+}
+
+#[test]
+fn a_verified_record_with_a_future_expiry_is_in_force() {
+    let (emu, client, signer) = setup(
+        Emulator::builder()
+            .transition(Duration::from_millis(10))
+            .expiry_on_verify(true),
+    );
+    let customer = new_guid();
+    let first = client
+        .ensure_attested(&customer, &signer, &quick())
+        .unwrap();
+    assert!(
+        first.record.expired_at.is_some(),
+        "the emulator set expired_at at verification"
+    );
+    let again = client
+        .ensure_attested(&customer, &signer, &quick())
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.record.guid, first.record.guid);
+    assert_eq!(emu.stats().count(POSTS), 1, "0 creates for the second call");
+}
+
+#[path = "support/mod.rs"]
+mod support;
+
+#[test]
+fn a_record_in_a_state_this_crate_does_not_know_is_waited_for_never_duplicated() {
+    use support::{ScriptedServer, json, token};
+    const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+    let server = ScriptedServer::start(|req, _| {
+        if req.path() == "/oauth/token" {
+            return token("tok", 3600);
+        }
+        let record = serde_json::json!({
+            "guid": "0123456789abcdef0123456789abcdef", "customer_guid": CUSTOMER,
+            "type": "attestation", "attestation_details": {"state": "reviewing", "failure_code": null},
+            "created_at": "2026-11-30T10:00:00.000Z", "expired_at": null});
+        json(
+            200,
+            serde_json::json!({"total": 1, "page": 0, "per_page": 100, "objects": [record]}),
+        )
+    });
+    let client = Client::builder()
+        .base_url(server.url())
+        .token_url(server.token_url())
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap();
+    let signer = AttestationSigner::new(
+        SigningKey::sandbox(),
+        "0f0e0d0c0b0a09080706050403020100",
+        "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d",
+    )
+    .unwrap();
+    let options = quick().wait(
+        WaitOptions::default()
+            .timeout(Duration::from_millis(300))
+            .interval(Duration::from_millis(20), Duration::from_millis(40)),
+    );
+    let err = client
+        .ensure_attested(CUSTOMER, &signer, &options)
+        .unwrap_err();
+    assert!(
+        matches!(&err, cybrid_identity::Error::WaitTimedOut { last } if last.state().map(|s| s.as_str()) == Some("reviewing")),
+        "{err}"
+    );
+    assert_eq!(
+        server.count("POST", "/api/identity_records"),
+        0,
+        "0 creates"
+    );
+    assert!(
+        server.count("GET", "/api/identity_records") >= 2,
+        "it was polled"
     );
 }

@@ -16,6 +16,8 @@ use crate::retry::RetryPolicy;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle connections a client keeps per host unless told otherwise.
+pub const DEFAULT_IDLE_CONNECTIONS: usize = 64;
 /// The default limit on a response body.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -74,6 +76,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     user_agent: Option<String>,
     max_body_bytes: u64,
+    idle_connections: usize,
     retry: RetryPolicy,
     sleep: SleepFn,
     network: Network,
@@ -91,6 +94,7 @@ impl Default for ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            idle_connections: DEFAULT_IDLE_CONNECTIONS,
             retry: RetryPolicy::default(),
             sleep: SleepFn(Arc::new(std::thread::sleep)),
             network: Network::default(),
@@ -168,6 +172,15 @@ impl ClientBuilder {
     /// The largest response body read, error bodies and token answers included. Default 4 MiB.
     pub fn max_body_bytes(mut self, limit: u64) -> Self {
         self.max_body_bytes = limit;
+        self
+    }
+
+    /// Idle connections kept open per host for reuse (default 64). Set it to at least the
+    /// number of threads sharing the client (a [`crate::Book`]'s concurrency): with fewer, a
+    /// connection is closed after each call past the limit and a new one opened (over TLS,
+    /// a handshake each).
+    pub fn max_idle_connections(mut self, connections: usize) -> Self {
+        self.idle_connections = connections;
         self
     }
 
@@ -303,6 +316,7 @@ impl ClientBuilder {
                 connect_timeout: self.connect_timeout,
                 user_agent: &user_agent,
                 max_body_bytes: self.max_body_bytes,
+                idle_connections: self.idle_connections.max(1),
             },
         )?;
         Ok(Settings {

@@ -3,7 +3,6 @@
 
 mod builder;
 mod call;
-mod ensure;
 mod network;
 mod proxy;
 mod resolver;
@@ -15,9 +14,9 @@ mod url;
 use std::sync::Arc;
 
 pub use builder::{
-    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Environment,
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CONNECTIONS, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT, Environment,
 };
-pub use ensure::Attested;
 
 use crate::api;
 use crate::error::Error;
@@ -112,6 +111,11 @@ impl Client {
     /// How many times a failed call may be retried.
     pub(crate) fn max_retries(&self) -> u32 {
         self.inner.settings.retry.max_retries
+    }
+
+    /// How many 429 answers this client (and its clones) has met: a book paces itself by it.
+    pub(crate) fn throttled_answers(&self) -> u64 {
+        self.inner.throttled_answers()
     }
 
     /// The Bank API base URL in use.

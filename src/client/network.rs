@@ -35,6 +35,7 @@ pub(crate) struct Limits<'a> {
     pub(crate) connect_timeout: std::time::Duration,
     pub(crate) user_agent: &'a str,
     pub(crate) max_body_bytes: u64,
+    pub(crate) idle_connections: usize,
 }
 
 impl Network {
@@ -56,6 +57,7 @@ impl Network {
                 connect_timeout: limits.connect_timeout,
                 user_agent: limits.user_agent,
                 max_body_bytes: limits.max_body_bytes,
+                idle_connections: limits.idle_connections,
                 proxy,
                 tls: tls.clone(),
             })))

@@ -2,7 +2,9 @@
 //! through the attempt loop (token first, then the request, then the answer read), logged
 //! under the `cybrid_identity` target without a token, secret or JWT.
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime};
 
 use super::builder::Settings;
 use super::call::{Step, deadline_after, with_retries};
@@ -11,6 +13,7 @@ use crate::api::{self, ApiRequest, Unusable, read_answer, read_token_answer};
 use crate::auth::{CachedToken, Credentials, Secret, TokenCache};
 use crate::error::Error;
 use crate::retry::Method;
+use crate::sync::lock;
 
 /// The log target of every record this crate writes.
 pub(crate) const LOG_TARGET: &str = "cybrid_identity";
@@ -20,6 +23,11 @@ pub(crate) const LOG_TARGET: &str = "cybrid_identity";
 pub(crate) struct Session {
     pub(crate) settings: Settings,
     tokens: TokenCache,
+    /// Until when every request waits, after a 429 with `Retry-After`: the server's limit is
+    /// the client's, not one thread's.
+    hold_until: Mutex<Option<Instant>>,
+    /// 429 answers met so far.
+    throttled: AtomicU64,
 }
 
 impl Session {
@@ -27,6 +35,38 @@ impl Session {
         Session {
             settings,
             tokens: TokenCache::default(),
+            hold_until: Mutex::new(None),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn throttled_answers(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Waits out a hold set by a 429, within the call's deadline.
+    fn wait_out_hold(&self, deadline: Option<Instant>) {
+        let Some(until) = *lock(&self.hold_until) else {
+            return;
+        };
+        let now = Instant::now();
+        let pause = until.saturating_duration_since(now);
+        let pause = deadline.map_or(pause, |d| pause.min(d.saturating_duration_since(now)));
+        if !pause.is_zero() {
+            self.settings.sleep.pause(pause);
+        }
+    }
+
+    /// A 429: counted, and its `Retry-After` held by every thread of this client.
+    fn throttled_by(&self, retry_after: Option<&str>) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+        let hold = retry_after.and_then(|v| self.settings.retry.hold_after(v, SystemTime::now()));
+        let Some(until) = hold.and_then(|h| Instant::now().checked_add(h)) else {
+            return;
+        };
+        let mut held = lock(&self.hold_until);
+        if held.is_none_or(|h| h < until) {
+            *held = Some(until);
         }
     }
 
@@ -60,6 +100,7 @@ impl Session {
                 token: Some(&token),
                 body: request.body.as_deref(),
             };
+            self.wait_out_hold(deadline);
             let started = Instant::now();
             let answer = match settings.routes.api.exchange(&out, deadline) {
                 Err(error) => return Step::Stop(error),
@@ -73,6 +114,9 @@ impl Session {
                 started.elapsed(),
                 answer.request_id.as_deref().unwrap_or("none")
             );
+            if answer.status == 429 {
+                self.throttled_by(answer.retry_after.as_deref());
+            }
             if answer.status == 401 && !token_renewed && self.renews_tokens() {
                 // The token may have been revoked or expired early: one retry with a new one.
                 log::info!(target: LOG_TARGET, "{label}: 401, renewing the access token and sending again");

@@ -15,8 +15,6 @@ use crate::retry::{Method, Progress, Setback};
 /// A first attempt that starts within this of the call's start runs under the agent's
 /// timeout (the call's own) instead of a per-request one.
 const SAME_DEADLINE_SLACK: Duration = Duration::from_millis(1);
-/// Idle connections kept per host, so a client shared by several threads reuses them.
-const IDLE_CONNECTIONS_PER_HOST: usize = 16;
 /// The longest timeout handed to ureq, which adds its timeouts to an `Instant`.
 const MAX_UREQ_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -52,6 +50,7 @@ pub(crate) struct TransportOptions<'a> {
     pub(crate) connect_timeout: Duration,
     pub(crate) user_agent: &'a str,
     pub(crate) max_body_bytes: u64,
+    pub(crate) idle_connections: usize,
     pub(crate) proxy: Option<ureq::Proxy>,
     pub(crate) tls: ureq::tls::TlsConfig,
 }
@@ -74,8 +73,8 @@ impl Transport {
             .max_redirects_will_error(false)
             // ureq keeps 3 idle connections per host; a client shared by more threads than
             // that would close and reopen connections on every call.
-            .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
-            .max_idle_connections(IDLE_CONNECTIONS_PER_HOST * 2)
+            .max_idle_connections_per_host(options.idle_connections)
+            .max_idle_connections(options.idle_connections.saturating_mul(2))
             // Chosen by the builder for this agent's host (never the environment's as ureq
             // reads it: see `proxy`).
             .proxy(options.proxy)

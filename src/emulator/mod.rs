@@ -23,6 +23,7 @@
 
 mod faults;
 mod http;
+mod limit;
 mod oauth;
 mod paths;
 mod read;
@@ -60,6 +61,8 @@ pub struct EmulatorBuilder {
     token_ttl: Duration,
     with_pending: bool,
     latency: Duration,
+    expiry_on_verify: bool,
+    rate_limit: Option<u32>,
     bank_guid: Option<String>,
     credentials: Option<(String, String)>,
 }
@@ -72,6 +75,8 @@ impl Default for EmulatorBuilder {
             token_ttl: Duration::from_secs(3600),
             with_pending: false,
             latency: Duration::ZERO,
+            expiry_on_verify: false,
+            rate_limit: None,
             bank_guid: None,
             credentials: None,
         }
@@ -114,6 +119,23 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Sets a verified record's `expired_at` to its token's `exp` (default: `null` until
+    /// the record expires). Cybrid's document calls `expired_at` "the datetime the record
+    /// is expired at"; a server may fill it at verification, and a client must then still
+    /// take the record as in force until that time.
+    pub fn expiry_on_verify(mut self, on: bool) -> Self {
+        self.expiry_on_verify = on;
+        self
+    }
+
+    /// Serves at most `n` API requests a second (a token bucket of `n`, full at the start);
+    /// past it, 429 with `Retry-After` in whole seconds, and the request has no effect. The
+    /// token endpoint and the emulator's own routes are not limited.
+    pub fn rate_limit(mut self, n: u32) -> Self {
+        self.rate_limit = Some(n.max(1));
+        self
+    }
+
     /// The bank's guid (default: random).
     pub fn bank_guid(mut self, guid: impl Into<String>) -> Self {
         self.bank_guid = Some(guid.into());
@@ -139,6 +161,7 @@ impl EmulatorBuilder {
         let lifecycle = Lifecycle {
             transition: self.transition,
             with_pending: self.with_pending,
+            expiry_on_verify: self.expiry_on_verify,
         };
         let store = Store::new(
             bank_guid.clone(),
@@ -147,7 +170,7 @@ impl EmulatorBuilder {
             SigningKey::sandbox().verifying_key().clone(),
         );
         let oauth = OAuth::new(client_id.clone(), client_secret.clone(), self.token_ttl);
-        let shared = Arc::new(Shared::new(store, oauth, self.latency));
+        let shared = Arc::new(Shared::new(store, oauth, self.latency, self.rate_limit));
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let server = server::Server::start(addr, shared.clone())
             .map_err(|e| Error::config(format!("the emulator could not listen on {addr}: {e}")))?;

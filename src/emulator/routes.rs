@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::faults::{Fault, FaultSet, deliver};
 use super::http::{Delivery, Handler, Request, Response, form_pairs};
+use super::limit::Bucket;
 use super::oauth::OAuth;
 use super::paths::{Endpoint, Matched, match_route, stats_key};
 use super::state::Store;
@@ -31,6 +32,9 @@ pub struct Stats {
     pub token_requests: u64,
     /// Identity records stored.
     pub records: u64,
+    /// Requests answered 429 by the rate limit ([`super::EmulatorBuilder::rate_limit`]).
+    #[serde(default)]
+    pub throttled: u64,
 }
 
 impl Stats {
@@ -49,10 +53,19 @@ pub(crate) struct Shared {
     connections: AtomicU64,
     next_request_id: AtomicU64,
     latency: Duration,
+    /// The rate limit's bucket, when one is set.
+    bucket: Option<Mutex<Bucket>>,
+    /// Requests answered 429 by the rate limit.
+    throttled: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new(store: Store, oauth: OAuth, latency: Duration) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        oauth: OAuth,
+        latency: Duration,
+        rate_limit: Option<u32>,
+    ) -> Self {
         Shared {
             store: Mutex::new(store),
             faults: FaultSet::default(),
@@ -61,6 +74,8 @@ impl Shared {
             connections: AtomicU64::new(0),
             next_request_id: AtomicU64::new(1),
             latency,
+            bucket: rate_limit.map(|n| Mutex::new(Bucket::new(n, Instant::now()))),
+            throttled: AtomicU64::new(0),
         }
     }
 
@@ -71,6 +86,7 @@ impl Shared {
             connections: self.connections.load(Ordering::SeqCst),
             token_requests: self.oauth.requests(),
             records: lock(&self.store).records.len() as u64,
+            throttled: self.throttled.load(Ordering::SeqCst),
         }
     }
 
@@ -279,6 +295,21 @@ impl Handler for Shared {
         );
         if request.path.starts_with("/_emulator/") {
             return Delivery::Whole(self.route(&request));
+        }
+        if let Some(bucket) = &self.bucket
+            && request.path.starts_with("/api/")
+            && let Err(seconds) = lock(bucket).take(Instant::now())
+        {
+            // Refused before anything is looked at: the request has no effect.
+            self.throttled.fetch_add(1, Ordering::SeqCst);
+            let why = "more requests a second than this client's rate limit allows";
+            let response = Response::error(429, "rate_limited", why)
+                .header("retry-after", seconds.to_string())
+                .header("x-request-id", request_id);
+            if !self.latency.is_zero() {
+                std::thread::sleep(self.latency);
+            }
+            return Delivery::Whole(response);
         }
         let fault = self.faults.take(&request.method, &request.path);
         let delivery = deliver(

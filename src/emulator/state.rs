@@ -37,6 +37,9 @@ pub(crate) struct Lifecycle {
     /// Whether records pass through `pending` (Cybrid's endpoint page) or go from `storing`
     /// straight to a final state (the published model).
     pub(crate) with_pending: bool,
+    /// Whether a verified record shows its token's `exp` as `expired_at`, as a server
+    /// reading "the datetime the record is expired at" that way would.
+    pub(crate) expiry_on_verify: bool,
 }
 
 impl Lifecycle {
@@ -179,6 +182,11 @@ impl Store {
                     None,
                     OffsetDateTime::from_unix_timestamp(*exp).ok().map(rfc3339),
                 ),
+                (Stage::Final, Ok(exp)) if self.lifecycle.expiry_on_verify => (
+                    "verified",
+                    None,
+                    OffsetDateTime::from_unix_timestamp(*exp).ok().map(rfc3339),
+                ),
                 (Stage::Final, Ok(_)) => ("verified", None, None),
             };
         json!({
@@ -243,6 +251,7 @@ mod tests {
         let l = Lifecycle {
             transition: Duration::from_millis(100),
             with_pending: true,
+            expiry_on_verify: false,
         };
         let t0 = Instant::now();
         assert_eq!(l.stage(t0, t0), Stage::Storing);

@@ -179,6 +179,18 @@ impl CliError {
     }
 }
 
+/// An error and each of its sources on one line, joined by `": "`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
         // A value the library refused before sending anything is a usage mistake.
@@ -189,15 +201,8 @@ impl From<Error> for CliError {
         };
         // Each layer of the error says only its own part (the library follows the Rust API
         // guidelines); a person reads the whole chain on one line.
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
         CliError {
-            message,
+            message: error_chain(&e),
             code,
             status: e.status(),
             message_code: e.error_response().map(|r| r.message_code.clone()),

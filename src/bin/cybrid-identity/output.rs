@@ -11,11 +11,12 @@ use crate::args::CliError;
 
 /// `println!` that ends the program quietly when stdout is closed (`| head`), instead of
 /// panicking on a broken pipe.
+/// Prints a line on stdout. A closed stdout (`| head`, `| true`) is not an error of the
+/// command: the line is dropped and the command goes on, so its exit status still tells its
+/// outcome.
 macro_rules! out {
     ($($arg:tt)*) => {{
-        if writeln!(std::io::stdout(), $($arg)*).is_err() {
-            std::process::exit(0);
-        }
+        let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
 pub(crate) use out;

@@ -3,12 +3,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use cybrid_identity::{Attestation, AttestationSigner, PostIdentityRecord};
+use cybrid_identity::{
+    Attestation, AttestationSigner, PostIdentityRecord, VerificationKey, VerificationKeyState,
+};
 
 use super::batch::{attest_book, plan};
 use super::{
-    BANK, CUSTOMER, KEY, KID, SANDBOX, TIMEOUT_S, client, create_failed, default_key, exit_for,
-    guid_of, signing_key, wait,
+    BANK, CUSTOMER, KEY, KID, SANDBOX, TIMEOUT_S, client, client_for, create_failed, default_key,
+    exit_for, guid_of, signing_key, wait,
 };
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_record};
@@ -33,7 +35,13 @@ pub const ATTEST: Command = Command {
         Flag::value(
             "journal",
             "FILE",
-            "JSON Lines of finished customers; a rerun skips the verified",
+            "JSON Lines write-ahead log: an intent before each create, each outcome; a rerun skips the verified and waits out the in doubt",
+        ),
+        Flag::number(
+            "settle-s",
+            0,
+            86_400,
+            "how long a create of unknown outcome may still land (default 60)",
         ),
         Flag::value(
             "shard",
@@ -47,9 +55,12 @@ pub const ATTEST: Command = Command {
         TIMEOUT_S,
     ],
     about: "With --customer: signs, creates and waits, printing each state change.\n\
-            With --customers: each customer through Client::ensure_attested (a record in force\n\
-            is adopted, never duplicated), progress on stderr when it is a terminal, a summary\n\
-            line at the end. Shards: FNV-1a 64 of the lowercase guid, modulo N.\n\
+            With --customers: the book through the library's Book (a record in force is\n\
+            adopted, one in progress waited for, never duplicated; 100 customers listed a\n\
+            call), progress on stderr when it is a terminal, a summary line at the end.\n\
+            Guids are lowercased and attested in sorted order. Keep the journal: without it a\n\
+            rerun within --settle-s of a killed run may duplicate the creates it had in flight.\n\
+            Shards: FNV-1a 64 of the lowercase guid, modulo N.\n\
             Without --kid, the bank's first verified key is used; without --bank, that key's bank.\n\
             The key: --key FILE (PEM or DER), --sandbox, or CYBRID_ATTESTATION_SIGNING_KEY.\n\
             Exit 0 when every record is verified, 1 otherwise.",
@@ -72,7 +83,7 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         (_, customers) => customers.is_some(),
     };
     if !batch {
-        for flag in ["concurrency", "journal", "shard"] {
+        for flag in ["concurrency", "journal", "shard", "settle-s"] {
             if args.value(flag).is_some() {
                 return Err(CliError::usage(format!("--{flag} goes with --customers")));
             }
@@ -85,8 +96,16 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         args.required_guid("customer")?
     };
     let timeout_s = args.number("timeout-s")?;
+    for flag in ["kid", "bank"] {
+        if args.value(flag).is_some() {
+            args.required_guid(flag)?;
+        }
+    }
     let key = signing_key(args)?;
-    let client = client()?;
+    let client = match &plan {
+        Some(plan) => client_for(plan.concurrency)?,
+        None => client()?,
+    };
     let vk = match args.value("kid") {
         Some(kid) => client.get_verification_key(kid)?,
         None => default_key(&client)?,
@@ -95,6 +114,7 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         .guid
         .clone()
         .ok_or_else(|| CliError::runtime("the verification key has no guid"))?;
+    check_verified(&vk, &kid)?;
     let bank = match (args.value("bank"), &vk.bank_guid) {
         (Some(bank), _) => bank.to_owned(),
         (None, Some(bank)) => bank.clone(),
@@ -102,7 +122,7 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
     };
     if let Some(plan) = plan {
         let signer = AttestationSigner::new(key, bank, kid)?;
-        return attest_book(args, plan, client, signer);
+        return attest_book(args, plan, &client, &signer);
     }
     let token = Attestation::new(&bank, customer, &kid).sign(&key)?;
     let created = client
@@ -115,4 +135,22 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
     let done = wait(&client, &guid, timeout_s, args.json)?;
     print_record(&done, args.json);
     Ok(exit_for(&done))
+}
+
+/// A token naming a key that is not verified makes a failed record, every rerun: refused
+/// before the first create.
+fn check_verified(vk: &VerificationKey, kid: &str) -> Result<(), CliError> {
+    if vk.state == Some(VerificationKeyState::Verified) {
+        return Ok(());
+    }
+    let state = vk.state.as_ref().map_or("without a state", |s| s.as_str());
+    let code = vk
+        .failure_code
+        .as_ref()
+        .map(|c| format!(" (failure code {c})"))
+        .unwrap_or_default();
+    Err(CliError::runtime(format!(
+        "verification key {kid} is {state}{code}, not verified: no record was created; \
+         register a key with `cybrid-identity keys register` and pass its guid as --kid"
+    )))
 }

@@ -38,6 +38,16 @@ pub const EMULATOR: Command = Command {
             "with-pending",
             "add the pending step between storing and the final state",
         ),
+        Flag::switch(
+            "expiry-on-verify",
+            "set a verified record's expired_at to its token's exp",
+        ),
+        Flag::number(
+            "rate-limit",
+            1,
+            1_000_000,
+            "N API requests a second (a bucket of N); past it 429 with Retry-After",
+        ),
     ],
     about: "Prints one line of JSON (url, token_url, bank_guid, client_id, client_secret,\n\
             verification_key_guid), then serves until interrupted (Ctrl-C or SIGTERM).",
@@ -49,7 +59,12 @@ fn serve(args: &Args) -> Result<ExitCode, CliError> {
         .transition(Duration::from_millis(
             args.number("transition-ms")?.unwrap_or(1000),
         ))
-        .with_pending(args.has("with-pending"));
+        .with_pending(args.has("with-pending"))
+        .expiry_on_verify(args.has("expiry-on-verify"));
+    if let Some(n) = args.number("rate-limit")? {
+        // The flag's range fits a u32.
+        builder = builder.rate_limit(u32::try_from(n).unwrap_or(u32::MAX));
+    }
     if let Some(ms) = args.number("latency-ms")? {
         builder = builder.latency(Duration::from_millis(ms));
     }

@@ -3,6 +3,7 @@
 
 pub mod attest;
 pub mod batch;
+pub mod book_file;
 pub mod emulator;
 pub mod jwt;
 pub mod keys;
@@ -44,6 +45,19 @@ pub const PER_PAGE: Flag = Flag::number("per-page", 1, 100, "objects per page");
 /// A client from the environment's variables.
 pub fn client() -> Result<Client, CliError> {
     Ok(Client::from_env()?)
+}
+
+/// A client from the environment's variables whose pool keeps a connection for each of
+/// `concurrency` threads (and the token's), so none is closed and reopened.
+pub fn client_for(concurrency: usize) -> Result<Client, CliError> {
+    let builder = cybrid_identity::ClientBuilder::from_vars(|name| std::env::var(name).ok())?;
+    Ok(builder
+        .max_idle_connections(
+            concurrency
+                .saturating_add(1)
+                .max(cybrid_identity::DEFAULT_IDLE_CONNECTIONS),
+        )
+        .build()?)
 }
 
 /// The signing key: `--key FILE`, `--sandbox`, or `CYBRID_ATTESTATION_SIGNING_KEY`.
@@ -168,17 +182,24 @@ pub fn exit_for(record: &IdentityRecord) -> std::process::ExitCode {
 /// A create's failure, with the CLI command that tells whether the record exists when the
 /// library says it may (instead of the library's Rust hint).
 pub fn create_failed(e: Error, customer: &str) -> CliError {
-    match e {
-        Error::OutcomeUnknown { source, .. } => {
-            let mut cli = CliError::from(*source);
-            cli.message = format!(
-                "{}; the identity record may have been created: before trying again, check with \
-                 `cybrid-identity records list --customer {customer}`",
-                cli.message
-            );
-            cli
-        }
+    let message = create_failed_text(&e, customer);
+    let mut cli = match e {
+        Error::OutcomeUnknown { source, .. } => CliError::from(*source),
         other => other.into(),
+    };
+    cli.message = message;
+    cli
+}
+
+/// A create's error as the CLI says it: an unknown outcome names the command to check with.
+pub fn create_failed_text(e: &Error, customer: &str) -> String {
+    match e {
+        Error::OutcomeUnknown { source, .. } => format!(
+            "{}; the identity record may have been created: before trying again, check with \
+             `cybrid-identity records list --customer {customer}`",
+            crate::args::error_chain(source.as_ref())
+        ),
+        other => crate::args::error_chain(other),
     }
 }
 

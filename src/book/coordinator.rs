@@ -1,0 +1,413 @@
+//! The coordinator: the one thread that holds every customer's phase, takes the workers'
+//! answers, and decides what is sent next, so no lock guards a decision.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+use super::customer::{Customer, Phase, Step, far_future};
+use super::journal::JournalEntry;
+use super::options::GROUP_SIZE;
+use super::pace::Pace;
+use super::report::{Attested, Outcome, Progress, Summary, entry_of};
+use super::setup::Book;
+use super::workers::{Job, Reply};
+use crate::error::Error;
+use crate::models::{AttestationState, IdentityRecord};
+
+/// Groups held at once (customers being listed, created or waited for), bounding memory
+/// whatever the book's size.
+const MAX_GROUPS: usize = 1024;
+/// Failed listings of one group (after the client's own retries) before the book stops.
+const MAX_LIST_FAILURES: u32 = 3;
+
+#[derive(Default)]
+struct Group {
+    customers: Vec<Customer>,
+    listing: bool,
+    next_poll: Option<Instant>,
+    interval: Duration,
+    list_failures: u32,
+}
+
+/// The coordinator's state.
+pub(crate) struct Run<'b, 'a, R> {
+    book: &'b Book<'a>,
+    report: R,
+    groups: BTreeMap<u64, Group>,
+    next_group: u64,
+    lists: VecDeque<Job>,
+    creates: VecDeque<(u64, usize)>,
+    in_flight: usize,
+    pace: Pace,
+    exhausted: bool,
+    fatal: Option<Error>,
+    progress: Progress,
+    pub(crate) summary: Summary,
+}
+
+impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
+    pub(crate) fn new(book: &'b Book<'a>, report: R) -> Self {
+        Run {
+            book,
+            report,
+            groups: BTreeMap::new(),
+            next_group: 0,
+            lists: VecDeque::new(),
+            creates: VecDeque::new(),
+            in_flight: 0,
+            pace: Pace::new(book.options.concurrency),
+            exhausted: false,
+            fatal: None,
+            progress: Progress::default(),
+            summary: Summary::default(),
+        }
+    }
+
+    pub(crate) fn drive(
+        &mut self,
+        customers: &mut dyn Iterator<Item = String>,
+        jobs: &Sender<Job>,
+        replies: &Receiver<Reply>,
+    ) -> Result<(), Error> {
+        loop {
+            if self.fatal.is_none() {
+                self.refill(customers);
+                self.fire_timers(Instant::now());
+                self.dispatch(jobs);
+            }
+            if self.in_flight == 0 && (self.fatal.is_some() || self.finished()) {
+                break;
+            }
+            let wait = self.next_timer().map_or(Duration::from_secs(1), |at| {
+                at.saturating_duration_since(Instant::now())
+            });
+            match replies.recv_timeout(wait.min(Duration::from_secs(1))) {
+                Ok(reply) => self.take(reply),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.fatal.take().map_or(Ok(()), Err)
+    }
+
+    fn finished(&self) -> bool {
+        self.exhausted && self.groups.is_empty()
+    }
+
+    /// Creates waiting, or customers whose first listing has not come back.
+    fn backlog(&self) -> usize {
+        self.creates.len()
+            + self
+                .groups
+                .values()
+                .flat_map(|g| &g.customers)
+                .filter(|c| matches!(c.phase, Phase::New))
+                .count()
+    }
+
+    /// Takes customers from the book, a group at a time, while the work at hand would not
+    /// keep every worker busy.
+    fn refill(&mut self, customers: &mut dyn Iterator<Item = String>) {
+        // Enough listings ahead that a rerun (all in force) lists a quarter of the workers'
+        // worth of groups at once, and a fresh book always has creates waiting.
+        let concurrency = self.book.options.concurrency;
+        let enough = concurrency
+            .saturating_mul(2)
+            .max(GROUP_SIZE.saturating_mul((concurrency / 4).max(1)));
+        while !self.exhausted && self.groups.len() < MAX_GROUPS && self.backlog() < enough {
+            let batch: Vec<String> = (&mut *customers)
+                .take(GROUP_SIZE)
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            if batch.len() < GROUP_SIZE {
+                self.exhausted = true;
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let creates = self.book.client.max_retries().saturating_add(1);
+            let now = Instant::now();
+            let settle = self.book.options.settle;
+            let group = Group {
+                customers: batch
+                    .into_iter()
+                    .map(|guid| {
+                        let doubt = self.book.journal.and_then(|j| j.intent(&guid));
+                        let until = doubt.map(|at| settled_at(at, settle, now));
+                        Customer::new(guid, creates, until)
+                    })
+                    .collect(),
+                interval: self.book.options.wait.initial_interval,
+                listing: true,
+                ..Group::default()
+            };
+            let id = self.next_group;
+            self.next_group += 1;
+            self.lists.push_back(list_job(id, &group));
+            self.groups.insert(id, group);
+        }
+    }
+
+    /// Polls the groups whose time has come.
+    fn fire_timers(&mut self, now: Instant) {
+        for (&id, group) in &mut self.groups {
+            if !group.listing && group.next_poll.is_some_and(|at| at <= now) {
+                group.next_poll = None;
+                group.listing = true;
+                self.lists.push_back(list_job(id, group));
+            }
+        }
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.groups.values().filter_map(|g| g.next_poll).min()
+    }
+
+    /// Sends work while the in-flight limit allows: listings first (they find the work),
+    /// then creates, each after its intent is in the journal.
+    fn dispatch(&mut self, jobs: &Sender<Job>) {
+        while self.in_flight < self.pace.limit() {
+            let job = if let Some(job) = self.lists.pop_front() {
+                job
+            } else if let Some((group, index)) = self.creates.pop_front() {
+                let Some(customer) = self
+                    .groups
+                    .get_mut(&group)
+                    .and_then(|g| g.customers.get_mut(index))
+                else {
+                    continue;
+                };
+                if let Some(journal) = self.book.journal {
+                    let intent = JournalEntry::Intent {
+                        customer_guid: customer.guid.clone(),
+                        at: OffsetDateTime::now_utc(),
+                    };
+                    if let Err(e) = journal.append(&intent) {
+                        self.fatal = Some(e);
+                        return;
+                    }
+                }
+                customer.phase = Phase::Creating;
+                customer.created = true;
+                customer.creates_left = customer.creates_left.saturating_sub(1);
+                Job::Create {
+                    group,
+                    index,
+                    customer: customer.guid.clone(),
+                }
+            } else {
+                return;
+            };
+            if jobs.send(job).is_err() {
+                return;
+            }
+            self.in_flight += 1;
+        }
+    }
+
+    fn take(&mut self, reply: Reply) {
+        self.in_flight -= 1;
+        self.pace.finished(self.book.client.throttled_answers());
+        match reply {
+            Reply::Listed {
+                group,
+                sent,
+                result,
+            } => self.listed(group, sent, result),
+            Reply::Created {
+                group,
+                index,
+                result,
+            } => {
+                let now = Instant::now();
+                let settle = self.book.options.settle;
+                let step = self
+                    .groups
+                    .get_mut(&group)
+                    .and_then(|g| g.customers.get_mut(index))
+                    .map(|c| c.create_answered(result, now, settle));
+                if let Some(step) = step {
+                    self.after(group, index, step);
+                }
+                self.schedule(group, now);
+            }
+        }
+    }
+
+    fn listed(&mut self, id: u64, sent: Instant, result: Result<Vec<IdentityRecord>, Error>) {
+        let now = Instant::now();
+        let Some(group) = self.groups.get_mut(&id) else {
+            return;
+        };
+        group.listing = false;
+        let records = match result {
+            Ok(records) => {
+                group.list_failures = 0;
+                records
+            }
+            Err(e) => {
+                group.list_failures += 1;
+                if group.list_failures >= MAX_LIST_FAILURES {
+                    self.fatal = Some(e);
+                } else {
+                    let pause = Duration::from_secs(1 << group.list_failures);
+                    group.next_poll = Some(now.checked_add(pause).unwrap_or(now));
+                }
+                return;
+            }
+        };
+        let mut by_customer: HashMap<String, Vec<IdentityRecord>> = HashMap::new();
+        for record in records {
+            let owner = record
+                .customer_guid
+                .as_deref()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            by_customer.entry(owner).or_default().push(record);
+        }
+        let (wall, wait) = (OffsetDateTime::now_utc(), self.book.options.wait.timeout);
+        let mut steps = Vec::new();
+        for (index, customer) in group.customers.iter_mut().enumerate() {
+            if customer.is_listed() {
+                let mine = by_customer
+                    .get(&customer.guid)
+                    .map_or(&[][..], Vec::as_slice);
+                steps.push((index, customer.listed(mine, sent, now, wall, wait)));
+            }
+        }
+        group.interval = self.book.options.wait.next_interval(group.interval);
+        for (index, step) in steps {
+            self.after(id, index, step);
+        }
+        self.schedule(id, now);
+    }
+
+    /// Acts on a customer's step: queue its create, report its outcome.
+    fn after(&mut self, group: u64, index: usize, step: Step) {
+        let Some(customer) = self
+            .groups
+            .get_mut(&group)
+            .and_then(|g| g.customers.get_mut(index))
+        else {
+            return;
+        };
+        match step {
+            Step::Continue if matches!(customer.phase, Phase::Queued) => {
+                self.creates.push_back((group, index));
+            }
+            Step::Continue => {}
+            Step::Changed(record) => self.book.options.wait.notify(&record),
+            Step::Finished(result) => {
+                let guid = customer.guid.clone();
+                let created = customer.created;
+                self.finish(guid, result, created);
+            }
+        }
+    }
+
+    /// Sets the group's next poll, or retires the group when every customer is done.
+    fn schedule(&mut self, id: u64, now: Instant) {
+        let Some(group) = self.groups.get_mut(&id) else {
+            return;
+        };
+        if group
+            .customers
+            .iter()
+            .all(|c| matches!(c.phase, Phase::Done))
+        {
+            self.groups.remove(&id);
+            return;
+        }
+        let doubt_ends = group
+            .customers
+            .iter()
+            .filter_map(|c| match c.phase {
+                Phase::InDoubt { until, .. } => Some(until),
+                _ => None,
+            })
+            .min();
+        let polled = group
+            .customers
+            .iter()
+            .any(|c| matches!(c.phase, Phase::Watching { .. } | Phase::InDoubt { .. }));
+        if group.listing || !polled {
+            return;
+        }
+        let interval = self.book.options.wait.jittered(group.interval);
+        let at = now.checked_add(interval).unwrap_or_else(|| far_future(now));
+        // A doubt is decided by a listing sent once the settle period is over.
+        let at = doubt_ends.map_or(at, |end| at.min(end.max(now)));
+        group.next_poll = Some(group.next_poll.map_or(at, |t| t.min(at)));
+    }
+
+    fn finish(
+        &mut self,
+        customer_guid: String,
+        result: Result<IdentityRecord, Error>,
+        created: bool,
+    ) {
+        let summary = &mut self.summary;
+        summary.customers += 1;
+        match &result {
+            Ok(r) if r.state() == Some(&AttestationState::Verified) => summary.verified += 1,
+            Ok(_) => summary.failed += 1,
+            Err(_) => summary.errors += 1,
+        }
+        if created && result.is_ok() {
+            summary.created += 1;
+        }
+        let outcome = Outcome {
+            customer_guid,
+            result: result.map(|record| Attested { record, created }),
+        };
+        if let Some(journal) = self.book.journal
+            && let Err(e) = journal.append(&entry_of(&outcome, self.book.error_text))
+        {
+            self.fatal.get_or_insert(e);
+        }
+        self.progress = self.snapshot();
+        (self.report)(outcome, &self.progress);
+    }
+
+    fn snapshot(&self) -> Progress {
+        let customers = self.groups.values().flat_map(|g| &g.customers);
+        let (mut in_doubt, mut waiting) = (0, 0);
+        for c in customers {
+            match c.phase {
+                Phase::InDoubt { .. } => in_doubt += 1,
+                Phase::Watching { .. } => waiting += 1,
+                _ => {}
+            }
+        }
+        Progress {
+            done: self.summary.customers,
+            in_flight: self.in_flight,
+            limit: self.pace.limit(),
+            in_doubt,
+            waiting,
+        }
+    }
+}
+
+fn list_job(id: u64, group: &Group) -> Job {
+    Job::List {
+        group: id,
+        customers: group
+            .customers
+            .iter()
+            .filter(|c| c.is_listed())
+            .map(|c| c.guid.clone())
+            .collect(),
+    }
+}
+
+/// When a journal intent made at `at` stops being in doubt, on this process's clock.
+fn settled_at(at: OffsetDateTime, settle: Duration, now: Instant) -> Instant {
+    let age = OffsetDateTime::now_utc() - at;
+    let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
+    let left = settle.saturating_sub(age);
+    now.checked_add(left).unwrap_or_else(|| far_future(now))
+}

@@ -1,0 +1,94 @@
+//! What a book reports: each customer's [`Outcome`], the [`Progress`] as they finish, the
+//! [`Summary`] at the end, and how an outcome is written in the journal.
+
+use super::journal::JournalEntry;
+use crate::error::Error;
+use crate::models::IdentityRecord;
+
+/// The outcome of [`Client::ensure_attested`](crate::Client::ensure_attested) and of each customer of a [`Book`](super::Book).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attested {
+    /// The customer's record, in a final state (or verified and in force).
+    pub record: IdentityRecord,
+    /// Whether this call created it (`false`: an existing record was adopted).
+    pub created: bool,
+}
+
+/// One customer's outcome, reported as it finishes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The customer (lowercase).
+    pub customer_guid: String,
+    /// Its record in a final state (or in force), or why there is none.
+    pub result: Result<Attested, Error>,
+}
+
+/// Where the book stands, as each outcome is reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Customers finished.
+    pub done: usize,
+    /// Requests in flight.
+    pub in_flight: usize,
+    /// The in-flight limit, as adapted to the server's 429s.
+    pub limit: usize,
+    /// Customers whose create may still take effect.
+    pub in_doubt: usize,
+    /// Customers whose record is not final yet.
+    pub waiting: usize,
+}
+
+/// The book's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Customers reported.
+    pub customers: usize,
+    /// Of them, verified (in force).
+    pub verified: usize,
+    /// Of them, with a record in another final state (`failed`, `expired`).
+    pub failed: usize,
+    /// Of them, ended by an error.
+    pub errors: usize,
+    /// Records this run created (or adopted after sending a create).
+    pub created: usize,
+}
+
+/// An error and each of its sources, joined by `": "`.
+pub(crate) fn chain_text(error: &Error, _customer: &str) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+pub(crate) fn entry_of(outcome: &Outcome, error_text: fn(&Error, &str) -> String) -> JournalEntry {
+    match &outcome.result {
+        Ok(attested) => JournalEntry::Outcome {
+            customer_guid: outcome.customer_guid.clone(),
+            record_guid: attested.record.guid.clone(),
+            state: attested.record.state().map(|s| s.as_str().to_owned()),
+            failure_code: attested
+                .record
+                .failure_code()
+                .map(|c| c.as_str().to_owned()),
+            created: Some(attested.created),
+            error: None,
+        },
+        Err(e) => JournalEntry::Outcome {
+            customer_guid: outcome.customer_guid.clone(),
+            record_guid: None,
+            state: None,
+            failure_code: None,
+            created: None,
+            error: Some(error_text(e, &outcome.customer_guid)),
+        },
+    }
+}

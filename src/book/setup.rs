@@ -1,0 +1,67 @@
+//! [`Book`]: what a book attests with (client, signer, options, journal); its run is in
+//! [`super::engine`].
+
+use super::journal::Journal;
+use super::options::AttestOptions;
+use super::report::chain_text;
+use crate::client::Client;
+use crate::error::Error;
+use crate::signer::AttestationSigner;
+
+/// Attests a book of customers: each ends with exactly one attestation in force, or an
+/// outcome that says why not. See the [module docs](crate::book) for the rules.
+///
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// use cybrid_identity::emulator::Emulator;
+/// use cybrid_identity::{AttestOptions, AttestationSigner, Book, SigningKey};
+/// use std::time::Duration;
+///
+/// let emu = Emulator::builder().transition(Duration::from_millis(20)).start()?;
+/// let client = emu.client()?;
+/// let signer = AttestationSigner::new(SigningKey::sandbox(), emu.bank_guid(), emu.verification_key_guid())?;
+/// let customers = (0..5).map(|_| cybrid_identity::emulator::new_guid());
+/// let summary = Book::new(&client, &signer, AttestOptions::default().concurrency(4))
+///     .run(customers, |outcome, _progress| {
+///         assert!(outcome.result.is_ok());
+///     })?;
+/// assert_eq!((summary.verified, summary.created), (5, 5));
+/// # }
+/// # Ok::<_, cybrid_identity::Error>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct Book<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) signer: &'a AttestationSigner,
+    pub(crate) options: AttestOptions,
+    pub(crate) journal: Option<&'a Journal>,
+    pub(crate) error_text: fn(&Error, &str) -> String,
+}
+
+impl<'a> Book<'a> {
+    /// A book that attests with `client` and signs with `signer`.
+    pub fn new(client: &'a Client, signer: &'a AttestationSigner, options: AttestOptions) -> Self {
+        Book {
+            client,
+            signer,
+            options,
+            journal: None,
+            error_text: chain_text,
+        }
+    }
+
+    /// How a customer's error is written in the journal (default: the error and each of
+    /// its sources, joined by `": "`); a command line names its own command to check with.
+    pub fn error_text(mut self, text: fn(&Error, &str) -> String) -> Self {
+        self.error_text = text;
+        self
+    }
+
+    /// Writes an intent before each create and each outcome to `journal`, and treats the
+    /// customers whose last line there is an intent as in doubt since that intent.
+    pub fn journal(mut self, journal: &'a Journal) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+}
