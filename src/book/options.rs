@@ -7,7 +7,7 @@ use crate::wait::WaitOptions;
 /// Customers listed in one call: Cybrid's largest page, and a URL of about 3,300 bytes.
 pub const GROUP_SIZE: usize = 100;
 
-/// How a [`Book`] (and [`crate::Client::ensure_attested`]) attests.
+/// How a [`Book`](crate::Book) (and [`crate::Client::ensure_attested`]) attests.
 ///
 /// ```
 /// use cybrid_identity::{AttestOptions, WaitOptions};

@@ -66,6 +66,43 @@ mod tests {
     }
 
     #[test]
+    fn the_kubernetes_example_runs_a_declared_command_line() {
+        let manifest = include_str!("../../../examples/kubernetes/attest-book.yaml");
+        let completions: u64 = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("completions: "))
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        let lines: Vec<&str> = manifest.lines().collect();
+        let start = lines.iter().position(|l| l.trim() == "command:").unwrap() + 1;
+        let words: Vec<String> = lines[start..]
+            .iter()
+            .map_while(|l| l.trim().strip_prefix("- "))
+            .map(|w| w.trim_matches('"').to_owned())
+            .collect();
+        assert_eq!(words[..2], ["cybrid-identity", "attest"]);
+        // The Job controller sets the index; any index of the Job must parse.
+        let raw = words[1..].iter().map(|w| {
+            w.replace("$(JOB_COMPLETION_INDEX)", &(completions - 1).to_string())
+                .into()
+        });
+        let Ok(args::Request::Run(command, parsed)) = args::parse(COMMANDS, raw) else {
+            panic!("the manifest's command line does not parse: {words:?}");
+        };
+        assert_eq!(command.name, "attest");
+        for flag in command.flags.iter().filter(|f| f.range.is_some()) {
+            parsed.number(flag.name).map_err(|e| e.message).unwrap();
+        }
+        let plan_flags = ["customers", "shard", "journal"];
+        assert!(plan_flags.iter().all(|f| parsed.value(f).is_some()));
+        assert_eq!(
+            parsed.value("shard"),
+            Some(format!("{}/{completions}", completions - 1).as_str()),
+            "--shard K/N with N the Job's completions"
+        );
+    }
+
+    #[test]
     fn every_flag_is_declared_once_per_command() {
         for c in COMMANDS {
             for (i, f) in c.flags.iter().enumerate() {
