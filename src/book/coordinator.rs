@@ -210,7 +210,8 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
 
     fn take(&mut self, reply: Reply) {
         self.in_flight -= 1;
-        self.pace.finished(self.book.client.throttled_answers());
+        self.pace
+            .finished(self.book.client.throttled_answers(), Instant::now());
         match reply {
             Reply::Listed {
                 group,

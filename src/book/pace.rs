@@ -1,6 +1,13 @@
 //! How many requests a book keeps in flight: additive increase, multiplicative decrease on
-//! the server's 429s, as TCP paces itself. Pure: told of each finished request, it answers
-//! the current limit.
+//! the server's 429s, as TCP paces itself. Pure: told of each finished request and when, it
+//! answers the current limit.
+
+use std::time::{Duration, Instant};
+
+/// The shortest window of growth. A rate limit counts requests a second (and `Retry-After`
+/// counts in seconds): growing faster than once a second would reach past the limit before
+/// its bucket could tell.
+pub(crate) const MIN_WINDOW: Duration = Duration::from_secs(1);
 
 /// The in-flight limit, between 1 and the configured concurrency.
 #[derive(Debug, Clone)]
@@ -9,6 +16,8 @@ pub(crate) struct Pace {
     max: usize,
     /// Requests finished since the limit last changed.
     since_change: usize,
+    /// When the limit last changed (or the first request finished).
+    changed_at: Option<Instant>,
     /// Requests finished since the limit was last halved.
     since_halving: usize,
     /// The client's count of 429 answers when last told.
@@ -23,6 +32,7 @@ impl Pace {
             limit: max,
             max,
             since_change: 0,
+            changed_at: None,
             since_halving: usize::MAX,
             throttles_seen: 0,
         }
@@ -33,8 +43,9 @@ impl Pace {
         self.limit
     }
 
-    /// One request finished; `throttles` is the client's count of 429 answers so far.
-    pub(crate) fn finished(&mut self, throttles: u64) {
+    /// One request finished at `now`; `throttles` is the client's count of 429 answers so far.
+    pub(crate) fn finished(&mut self, throttles: u64, now: Instant) {
+        let changed_at = *self.changed_at.get_or_insert(now);
         self.since_change = self.since_change.saturating_add(1);
         self.since_halving = self.since_halving.saturating_add(1);
         if throttles > self.throttles_seen {
@@ -46,9 +57,14 @@ impl Pace {
                 self.since_halving = 0;
             }
             self.since_change = 0;
-        } else if self.since_change >= self.limit {
+            self.changed_at = Some(now);
+        } else if self.since_change >= self.limit
+            && now.saturating_duration_since(changed_at) >= MIN_WINDOW
+        {
+            // A window: as many requests as the limit, and at least a second.
             self.limit = (self.limit + 1).min(self.max);
             self.since_change = 0;
+            self.changed_at = Some(now);
         }
     }
 }
@@ -59,27 +75,39 @@ mod tests {
 
     #[test]
     fn halves_once_per_window_and_grows_by_one_per_clean_window() {
+        let t0 = Instant::now();
         let mut pace = Pace::new(32);
         assert_eq!(pace.limit(), 32);
-        pace.finished(0);
+        pace.finished(0, t0 + MIN_WINDOW);
         assert_eq!(pace.limit(), 32, "never above the maximum");
-        pace.finished(1);
+        pace.finished(1, t0);
         assert_eq!(pace.limit(), 16);
         // More 429s from requests already in flight: the same window, no second halving.
         for n in 2..=16 {
-            pace.finished(n);
+            pace.finished(n, t0);
         }
         assert_eq!(pace.limit(), 16);
-        pace.finished(17);
+        pace.finished(17, t0);
         assert_eq!(pace.limit(), 8, "a new window's 429 halves again");
-        for _ in 0..7 {
-            pace.finished(17);
+        for _ in 0..8 {
+            pace.finished(17, t0);
         }
-        assert_eq!(pace.limit(), 8);
-        pace.finished(17);
-        assert_eq!(pace.limit(), 9, "a clean window of 8 grows it by one");
+        assert_eq!(pace.limit(), 8, "8 clean requests, but not a second yet");
+        let later = t0 + MIN_WINDOW;
+        pace.finished(17, later);
+        assert_eq!(
+            pace.limit(),
+            9,
+            "a clean window of 8 and a second grows it by one"
+        );
+        for _ in 0..8 {
+            pace.finished(17, later + MIN_WINDOW);
+        }
+        assert_eq!(pace.limit(), 9, "9 requests make the next window, not 8");
+        pace.finished(17, later + MIN_WINDOW);
+        assert_eq!(pace.limit(), 10);
         let mut one = Pace::new(0);
-        one.finished(5);
+        one.finished(5, t0);
         assert_eq!(one.limit(), 1, "never below one");
     }
 }
