@@ -744,3 +744,50 @@ fn an_unknown_outcome_in_the_journal_names_the_cli_command_to_check() {
         "sent again only after each settle period"
     );
 }
+
+#[test]
+fn shards_running_at_once_share_one_journal_line_by_line() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let dir = Scratch::new("sharedjournal");
+    let (book, customers) = book(&dir, 90);
+    let journal_path = dir.path("journal.jsonl");
+    let (b, j) = (book.to_str().unwrap(), journal_path.to_str().unwrap());
+    let children: Vec<_> = (0..3)
+        .map(|k| {
+            attest(
+                &emu,
+                &[
+                    "--customers",
+                    b,
+                    "--shard",
+                    &format!("{k}/3"),
+                    "--journal",
+                    j,
+                ],
+            )
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let text = std::fs::read_to_string(&journal_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 180, "an intent and an outcome for each of 90");
+    assert!(
+        lines
+            .iter()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "no two lines interleaved"
+    );
+    let done: HashSet<String> = outcomes(&journal_path)
+        .iter()
+        .map(|l| l["customer_guid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(done, customers.iter().cloned().collect());
+}

@@ -1,0 +1,227 @@
+//! `Book` against the emulator and a scripted server: what a book costs in requests, how it
+//! meets a rate limit, and the client-wide hold of a `Retry-After`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cybrid_identity::emulator::{Emulator, new_guid};
+use cybrid_identity::{AttestOptions, AttestationSigner, Book, Client, SigningKey, WaitOptions};
+
+#[path = "support/mod.rs"]
+mod support;
+
+fn signer(emu: &Emulator) -> AttestationSigner {
+    AttestationSigner::new(
+        SigningKey::sandbox(),
+        emu.bank_guid(),
+        emu.verification_key_guid(),
+    )
+    .unwrap()
+}
+
+fn api_requests(emu: &Emulator) -> u64 {
+    emu.stats()
+        .requests
+        .iter()
+        .filter(|(route, _)| route.contains("/api/"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+fn options(concurrency: usize) -> AttestOptions {
+    AttestOptions::default().concurrency(concurrency).wait(
+        WaitOptions::default().interval(Duration::from_millis(50), Duration::from_millis(400)),
+    )
+}
+
+#[test]
+fn a_fresh_book_costs_about_one_request_a_customer_and_a_rerun_one_per_hundred() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(50))
+        .latency(Duration::from_millis(5))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let signer = signer(&emu);
+    let customers: Vec<String> = (0..250).map(|_| new_guid()).collect();
+    let mut finished = Vec::new();
+    let summary = Book::new(&client, &signer, options(16))
+        .run(
+            customers.iter().map(|c| c.to_uppercase()),
+            |outcome, progress| {
+                assert!(progress.in_flight <= 16, "{progress:?}");
+                finished.push(outcome.customer_guid.clone());
+                assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (summary.customers, summary.verified, summary.created),
+        (250, 250, 250)
+    );
+    finished.sort();
+    let mut expected = customers.clone();
+    expected.sort();
+    assert_eq!(
+        finished, expected,
+        "each customer reported once, lowercased"
+    );
+    let fresh = api_requests(&emu);
+    assert_eq!(emu.stats().count("POST /api/identity_records"), 250);
+    assert!(
+        fresh <= 275,
+        "{fresh} requests for 250 customers: over 1.10 a customer"
+    );
+    assert!(
+        emu.stats().connections <= 17,
+        "{} connections for 16 in flight and the token",
+        emu.stats().connections
+    );
+    let again = Book::new(&client, &signer, options(16))
+        .run(&customers, |outcome, _| {
+            assert!(!outcome.result.as_ref().unwrap().created);
+        })
+        .unwrap();
+    assert_eq!((again.verified, again.created), (250, 0));
+    let rerun = api_requests(&emu) - fresh;
+    assert!(
+        rerun <= 5,
+        "{rerun} requests to rerun 250 verified customers"
+    );
+}
+
+#[test]
+fn a_rate_limited_book_ends_with_one_record_each() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(20))
+        .rate_limit(20)
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let signer = signer(&emu);
+    let customers: Vec<String> = (0..60).map(|_| new_guid()).collect();
+    let mut limits = Vec::new();
+    let summary = Book::new(&client, &signer, options(8))
+        .run(&customers, |outcome, progress| {
+            assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+            limits.push(progress.limit);
+        })
+        .unwrap();
+    assert_eq!(summary.verified, 60);
+    let stats = emu.stats();
+    assert!(stats.throttled > 0, "the limit was met");
+    assert_eq!(stats.records, 60, "one record each");
+    assert!(
+        limits.iter().any(|l| *l < 8),
+        "the book paced itself: {limits:?}"
+    );
+}
+
+#[test]
+fn a_retry_after_holds_every_thread_of_the_client() {
+    use support::{ScriptedServer, json, token, with_header};
+    const REC: &str = "0123456789abcdef0123456789abcdef";
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let log = arrivals.clone();
+    let server = ScriptedServer::start(move |req, _| {
+        if req.path() == "/oauth/token" {
+            return token("tok", 3600);
+        }
+        let mut seen = log.lock().unwrap();
+        seen.push(Instant::now());
+        if seen.len() == 1 {
+            let refusal = json(
+                429,
+                serde_json::json!({"status": 429, "error_message": "slow down", "message_code": "rate_limited"}),
+            );
+            return with_header(refusal, "retry-after", "1");
+        }
+        json(
+            200,
+            serde_json::json!({"guid": REC, "attestation_details": {"state": "verified"}}),
+        )
+    });
+    let client = Client::builder()
+        .base_url(server.url())
+        .token_url(server.token_url())
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap();
+    client.authenticate().unwrap();
+    let first = {
+        let client = client.clone();
+        std::thread::spawn(move || client.get_identity_record(REC))
+    };
+    while arrivals.lock().unwrap().is_empty() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    // Another thread's call, after the 429: it waits out the same second.
+    client.get_identity_record(REC).unwrap();
+    first.join().unwrap().unwrap();
+    let seen = arrivals.lock().unwrap();
+    assert_eq!(seen.len(), 3, "the 429, its retry, the other thread's call");
+    for later in &seen[1..] {
+        let gap = later.duration_since(seen[0]);
+        assert!(
+            gap >= Duration::from_millis(950),
+            "a request {gap:?} after the 429"
+        );
+    }
+}
+
+#[test]
+fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
+    use cybrid_identity::book::JournalEntry;
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let signer = signer(&emu);
+    let dir = std::env::temp_dir().join(format!("cybrid-book-intent-{}", new_guid()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("journal.jsonl");
+    let customer = new_guid();
+    let journal = cybrid_identity::Journal::open(&path).unwrap();
+    journal
+        .append(&JournalEntry::Intent {
+            customer_guid: customer.clone(),
+            at: cybrid_identity::time::OffsetDateTime::now_utc(),
+        })
+        .unwrap();
+    drop(journal);
+    let journal = cybrid_identity::Journal::open(&path).unwrap();
+    assert_eq!(journal.in_doubt(), 1);
+    // The earlier run's create lands 300 ms later: adopted, not duplicated.
+    let late = {
+        let (client, signer, customer) = (client.clone(), signer.clone(), customer.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            let post = cybrid_identity::PostIdentityRecord::attestation(
+                &customer,
+                signer.sign_for(&customer).unwrap(),
+            );
+            client.create_identity_record(&post).unwrap()
+        })
+    };
+    let started = Instant::now();
+    let mut outcome = None;
+    Book::new(&client, &signer, options(2).settle(Duration::from_secs(5)))
+        .journal(&journal)
+        .run([customer.as_str()], |o, _| outcome = Some(o))
+        .unwrap();
+    let landed = late.join().unwrap();
+    let attested = outcome.unwrap().result.unwrap();
+    assert_eq!(
+        attested.record.guid, landed.guid,
+        "the late record was adopted"
+    );
+    assert!(!attested.created, "this run created nothing");
+    assert_eq!(emu.stats().count("POST /api/identity_records"), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "adopted before the period ended"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
