@@ -45,6 +45,10 @@ pub(crate) struct Run<'b, 'a, R> {
     exhausted: bool,
     fatal: Option<Error>,
     progress: Progress,
+    /// When `progress`'s phase counts were last taken.
+    counted_at: Option<Instant>,
+    /// Customers whose first listing has not come back.
+    unlisted: usize,
     pub(crate) summary: Summary,
 }
 
@@ -62,6 +66,8 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             exhausted: false,
             fatal: None,
             progress: Progress::default(),
+            counted_at: None,
+            unlisted: 0,
             summary: Summary::default(),
         }
     }
@@ -99,13 +105,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
 
     /// Creates waiting, or customers whose first listing has not come back.
     fn backlog(&self) -> usize {
-        self.creates.len()
-            + self
-                .groups
-                .values()
-                .flat_map(|g| &g.customers)
-                .filter(|c| matches!(c.phase, Phase::New))
-                .count()
+        self.creates.len() + self.unlisted
     }
 
     /// Takes customers from the book, a group at a time, while the work at hand would not
@@ -146,6 +146,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             };
             let id = self.next_group;
             self.next_group += 1;
+            self.unlisted += group.customers.len();
             self.lists.push_back(list_job(id, &group));
             self.groups.insert(id, group);
         }
@@ -215,9 +216,10 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         match reply {
             Reply::Listed {
                 group,
+                customers,
                 sent,
                 result,
-            } => self.listed(group, sent, result),
+            } => self.listed(group, &customers, sent, result),
             Reply::Created {
                 group,
                 index,
@@ -238,7 +240,13 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         }
     }
 
-    fn listed(&mut self, id: u64, sent: Instant, result: Result<Vec<IdentityRecord>, Error>) {
+    fn listed(
+        &mut self,
+        id: u64,
+        asked: &[String],
+        sent: Instant,
+        result: Result<Vec<IdentityRecord>, Error>,
+    ) {
         let now = Instant::now();
         let Some(group) = self.groups.get_mut(&id) else {
             return;
@@ -271,8 +279,14 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         }
         let (wall, wait) = (OffsetDateTime::now_utc(), self.book.options.wait.timeout);
         let mut steps = Vec::new();
+        // A customer that entered doubt or a wait after the listing was sent is not in it:
+        // judging it by an empty answer would take "not asked" for "nothing there".
+        let asked: std::collections::HashSet<&str> = asked.iter().map(String::as_str).collect();
         for (index, customer) in group.customers.iter_mut().enumerate() {
-            if customer.is_listed() {
+            if customer.is_listed() && asked.contains(customer.guid.as_str()) {
+                if matches!(customer.phase, Phase::New) {
+                    self.unlisted = self.unlisted.saturating_sub(1);
+                }
                 let mine = by_customer
                     .get(&customer.guid)
                     .map_or(&[][..], Vec::as_slice);
@@ -369,7 +383,17 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         {
             self.fatal.get_or_insert(e);
         }
-        self.progress = self.snapshot();
+        // Counting phases walks every customer held: at most every 100 ms, not per outcome.
+        self.progress.done = self.summary.customers;
+        self.progress.in_flight = self.in_flight;
+        self.progress.limit = self.pace.limit();
+        if self
+            .counted_at
+            .is_none_or(|at| at.elapsed() >= Duration::from_millis(100))
+        {
+            self.progress = self.snapshot();
+            self.counted_at = Some(Instant::now());
+        }
         (self.report)(outcome, &self.progress);
     }
 

@@ -26,6 +26,8 @@ pub(crate) enum Job {
 pub(crate) enum Reply {
     Listed {
         group: u64,
+        /// The customers listed: only they are judged by the answer.
+        customers: Vec<String>,
         sent: Instant,
         result: Result<Vec<IdentityRecord>, Error>,
     },
@@ -54,6 +56,7 @@ pub(crate) fn work(
                 let result = client.identity_records(&params).collect();
                 Reply::Listed {
                     group,
+                    customers,
                     sent,
                     result,
                 }
