@@ -120,6 +120,16 @@ impl<T> Iterator for Pages<T> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn debug_shows_where_the_walk_stands() {
+        let mut walk = pages(vec![vec![1, 2], vec![3]], 3);
+        assert_eq!(walk.next().unwrap().unwrap(), 1);
+        assert_eq!(
+            format!("{walk:?}"),
+            "Pages { params: ListParams { customer_guids: [], page: None, per_page: Some(2) }, next_page: 1, yielded: 1, total: Some(3), .. }"
+        );
+    }
+
     fn pages(data: Vec<Vec<u32>>, total: u64) -> Pages<u32> {
         let mut asked = 0;
         Pages::new(

@@ -377,4 +377,69 @@ mod tests {
             Decision::RetryAfter(Duration::from_millis(500))
         );
     }
+
+    #[test]
+    fn the_builders_set_what_they_name_and_keep_the_rest() {
+        let now = SystemTime::now();
+        let lost = Setback::new(Progress::MaybeSent);
+        let p = RetryPolicy::default()
+            .with_max_retries(5)
+            .with_backoff(Duration::from_millis(100), Duration::from_millis(300))
+            .with_max_retry_after(Duration::from_secs(2))
+            .with_jitter(|| 1.0);
+        let waits: Vec<_> = (0..6)
+            .map(|a| p.decide(a, Method::Get, &lost, now))
+            .collect();
+        let ms = |m| Decision::RetryAfter(Duration::from_millis(m));
+        assert_eq!(
+            waits,
+            [
+                ms(100),
+                ms(200),
+                ms(300),
+                ms(300),
+                ms(300),
+                Decision::GiveUp
+            ]
+        );
+        let limited = Setback {
+            progress: Progress::Status(429),
+            retry_after: Some("30".into()),
+        };
+        assert_eq!(p.decide(0, Method::Get, &limited, now), ms(2000));
+        // A maximum under the base is raised to it.
+        let flat = RetryPolicy::default()
+            .with_backoff(Duration::from_millis(400), Duration::from_millis(10))
+            .with_jitter(|| 1.0);
+        assert_eq!(flat.decide(1, Method::Get, &lost, now), ms(400));
+    }
+
+    #[test]
+    fn the_default_jitter_spreads_waits_over_the_whole_range() {
+        let now = SystemTime::now();
+        let lost = Setback::new(Progress::MaybeSent);
+        let waits: Vec<Duration> = (0..64)
+            .map(
+                |_| match RetryPolicy::default().decide(0, Method::Get, &lost, now) {
+                    Decision::RetryAfter(wait) => wait,
+                    Decision::GiveUp => panic!("a first retry is allowed"),
+                },
+            )
+            .collect();
+        assert!(waits.iter().all(|w| *w <= Duration::from_millis(500)));
+        // 64 draws of a uniform fraction: all zero, all the same, or none under half has a
+        // chance far below one in 10^18.
+        assert!(waits.iter().any(|w| *w > Duration::ZERO));
+        assert!(waits.iter().any(|w| *w != waits[0]));
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn debug_shows_the_settings_and_not_the_jitter_function() {
+        let p = RetryPolicy::default().with_max_retries(4);
+        assert_eq!(
+            format!("{p:?}"),
+            "RetryPolicy { max_retries: 4, base_delay: 500ms, max_delay: 5s, max_retry_after: 20s, .. }"
+        );
+    }
 }

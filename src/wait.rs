@@ -55,10 +55,11 @@ impl WaitOptions {
         self
     }
 
-    /// Sets the first and the longest pause between polls.
+    /// Sets the first and the longest pause between polls; neither goes under
+    /// [`MIN_POLL_INTERVAL`] (a zero interval would poll as fast as the network answers).
     pub fn interval(mut self, initial: Duration, max: Duration) -> Self {
-        self.initial_interval = initial;
-        self.max_interval = max.max(initial);
+        self.initial_interval = initial.max(MIN_POLL_INTERVAL);
+        self.max_interval = max.max(self.initial_interval);
         self
     }
 
@@ -130,6 +131,44 @@ pub(crate) fn poll_until_final<T, S: PartialEq>(
 mod tests {
     use super::*;
     use std::cell::RefCell;
+
+    #[test]
+    fn intervals_have_a_floor_jitter_stays_within_a_fifth_and_debug_names_the_settings() {
+        let zero = WaitOptions::default().interval(Duration::ZERO, Duration::ZERO);
+        assert_eq!(
+            (zero.initial_interval, zero.max_interval),
+            (MIN_POLL_INTERVAL, MIN_POLL_INTERVAL)
+        );
+        assert_eq!(
+            format!("{zero:?}"),
+            "WaitOptions { timeout: 30s, initial_interval: 10ms, max_interval: 10ms, on_change: None }"
+        );
+        let with = WaitOptions::default().on_change(|_| ());
+        assert!(format!("{with:?}").ends_with("on_change: Some(\"Fn\") }"));
+        let base = Duration::from_millis(1000);
+        let spread: Vec<Duration> = (0..64).map(|_| zero.jittered(base)).collect();
+        assert!(
+            spread
+                .iter()
+                .all(|d| (Duration::from_millis(800)..=Duration::from_millis(1200)).contains(d))
+        );
+        assert!(spread.iter().any(|d| *d < base) && spread.iter().any(|d| *d > base));
+        assert_eq!(zero.jittered(Duration::ZERO), MIN_POLL_INTERVAL);
+        assert_eq!(
+            zero.next_interval(Duration::from_millis(7)),
+            MIN_POLL_INTERVAL
+        );
+        let wide =
+            WaitOptions::default().interval(Duration::from_millis(100), Duration::from_secs(1));
+        assert_eq!(
+            wide.next_interval(Duration::from_millis(300)),
+            Duration::from_millis(600)
+        );
+        assert_eq!(
+            wide.next_interval(Duration::from_millis(600)),
+            Duration::from_secs(1)
+        );
+    }
 
     #[test]
     fn polls_until_final_and_reports_each_change_once() {

@@ -301,6 +301,22 @@ fn every_failure_code_from_a_crafted_token() {
                 &header,
                 &with(
                     good_claims(),
+                    "aud",
+                    Some(json!(["x", "https://api.cybrid.app"]))
+                ),
+                &key
+            ),
+            vk
+        ),
+        Err(FailureCode::InvalidAudience),
+        "an array without the audience"
+    );
+    assert_eq!(
+        verdict(
+            &craft(
+                &header,
+                &with(
+                    good_claims(),
                     "sub",
                     Some(json!(
                         "http://api.cybrid.app/customers/ffffffffffffffffffffffffffffffff"

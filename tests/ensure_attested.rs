@@ -45,6 +45,17 @@ fn quick() -> AttestOptions {
         .wait(WaitOptions::default().interval(Duration::from_millis(10), Duration::from_millis(20)))
 }
 
+/// Runs `f` on a thread and fails the test if it has not finished within 20 s: a loop that
+/// sends creates again and again must end the test in seconds, not hang it.
+fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("did not finish within 20 s")
+}
+
 fn records_of(client: &Client, customer: &str) -> usize {
     client
         .list_identity_records(&ListParams::new().customer_guid(customer))
@@ -122,9 +133,8 @@ fn a_create_dropped_before_it_was_stored_is_sent_again() {
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     on_creates(&emu, FaultKind::Reset, Some(1));
     let customer = new_guid();
-    let attested = client
-        .ensure_attested(&customer, &signer, &quick())
-        .unwrap();
+    let (c, s, who) = (client.clone(), signer.clone(), customer.clone());
+    let attested = within(move || c.ensure_attested(&who, &s, &quick())).unwrap();
     assert!(attested.created);
     assert_eq!(
         emu.stats().count(POSTS),
@@ -139,9 +149,8 @@ fn a_create_dropped_before_it_was_stored_is_sent_again() {
 fn creates_lost_every_time_end_with_the_unknown_outcome() {
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     on_creates(&emu, FaultKind::Reset, None);
-    let err = client
-        .ensure_attested(&new_guid(), &signer, &quick())
-        .unwrap_err();
+    let (c, s) = (client.clone(), signer.clone());
+    let err = within(move || c.ensure_attested(&new_guid(), &s, &quick())).unwrap_err();
     assert!(err.is_outcome_unknown(), "{err}");
     // The client's default of 2 retries: 3 creates, none of which took effect.
     assert_eq!(emu.stats().count(POSTS), 3);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Mutation testing of the modules that decide what is sent and what is adopted: each group
+# of files with the test targets that exercise it (so a run fits on 2 cores), then caught /
+# missed / timeout per file. Not in .ci/run (too slow); run it before resolving an issue that
+# touches these files, and keep its summary in MUTANTS.md.
+#
+#   scripts/mutants.sh            every group
+#   scripts/mutants.sh book       one group: book, core, jwt
+#
+# Needs `cargo install cargo-mutants`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${MUTANTS_OUT:-target/mutants}
+
+# Mutants that cannot change behaviour, one a line with the reason (matched against the
+# names `cargo mutants --list` shows).
+equivalent=(
+  # At `at == now` both sides give a zero wait: `>` and `>=` cannot be told apart.
+  'src/retry.rs:.*replace > with >= in parse_retry_after'
+  # Progress counts are taken at most every 100 ms; a report a little more or less often
+  # changes no outcome and no request.
+  'src/book/coordinator.rs:.*Duration::from_millis\(100\)'
+)
+
+group() {
+  local name=$1; shift
+  local files=() tests=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do files+=(-f "$1"); shift; done
+  shift
+  tests=("$@")
+  local excludes=()
+  for e in "${equivalent[@]}"; do excludes+=(-E "$e"); done
+  echo "== $name: ${files[*]} with ${tests[*]}"
+  cargo mutants --all-features --no-shuffle -j 1 --minimum-test-timeout 60 \
+    -o "$out/$name" "${files[@]}" "${excludes[@]}" -- "${tests[@]}" >"$out/$name.log" 2>&1
+  summarize "$out/$name/mutants.out"
+}
+
+summarize() {
+  local dir=$1
+  printf '%-32s %7s %7s %8s %10s\n' file caught missed timeout unviable
+  for f in $(cat "$dir"/{caught,missed,timeout,unviable}.txt 2>/dev/null | sed 's/:.*//' | sort -u); do
+    count() { grep -c "^$f:" "$dir/$1.txt" 2>/dev/null || true; }
+    printf '%-32s %7s %7s %8s %10s\n' "$f" "$(count caught)" "$(count missed)" "$(count timeout)" "$(count unviable)"
+  done
+  if [ -s "$dir/missed.txt" ]; then
+    echo "missed:"
+    sed 's/^/  /' "$dir/missed.txt"
+  fi
+}
+
+mkdir -p "$out"
+want=${1:-all}
+if [ "$want" = all ] || [ "$want" = book ]; then
+  group book 'src/book/*.rs' -- --lib --test book --test ensure_attested
+fi
+if [ "$want" = all ] || [ "$want" = core ]; then
+  group core src/retry.rs src/wait.rs src/pages.rs -- --lib --test client --test reliability --test ensure_attested
+fi
+if [ "$want" = all ] || [ "$want" = jwt ]; then
+  group jwt src/attestation.rs src/auth.rs -- --lib --test attestation --test client
+fi
