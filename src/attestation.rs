@@ -11,6 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
 use crate::guid::check as check_guid;
+use crate::jws;
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::models::FailureCode;
 
@@ -18,6 +19,10 @@ use crate::models::FailureCode;
 pub const MAX_TOKEN_CHARS: usize = 2048;
 /// The only algorithm Cybrid accepts.
 pub const ALGORITHM: &str = "RS512";
+/// The longest token [`check`] decodes (8 KiB); a longer one is refused unread.
+pub const MAX_CHECKED_TOKEN_BYTES: usize = 8 * 1024;
+/// How far in the future [`check`] accepts `nbf` and `iat` (clocks drift).
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
 /// The `aud` claim.
 pub const AUDIENCE: &str = "http://api.cybrid.app";
 /// How long a token is valid unless [`Attestation::expires_at`] says otherwise, as in
@@ -182,34 +187,18 @@ pub struct Claims {
     pub jti: String,
 }
 
-/// The three parts of a compact JWS, split and decoded but not verified.
-pub(crate) struct RawToken<'a> {
-    pub(crate) signing_input: &'a str,
+/// A compact JWS's header and claims, decoded but not verified.
+pub(crate) struct RawToken {
     pub(crate) header: Option<Map<String, Value>>,
     pub(crate) claims: Option<Map<String, Value>>,
-    pub(crate) signature: Option<Vec<u8>>,
 }
 
-pub(crate) fn split_token(token: &str) -> Option<RawToken<'_>> {
-    let mut parts = token.splitn(4, '.');
-    let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
+pub(crate) fn split_token(token: &str) -> Option<RawToken> {
+    let parts = jws::segments(token)?;
     Some(RawToken {
-        signing_input: &token[..header.len() + 1 + claims.len()],
-        header: json_object(header),
-        claims: json_object(claims),
-        signature: B64URL.decode(signature).ok(),
+        header: jws::object(parts.header),
+        claims: jws::object(parts.claims),
     })
-}
-
-fn json_object(segment: &str) -> Option<Map<String, Value>> {
-    let bytes = B64URL.decode(segment).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
 }
 
 /// The `kid` header of a token, unverified: which key to look up before calling [`check`].
@@ -225,9 +214,15 @@ pub fn key_id(token: &str) -> Option<String> {
 /// when the bank has no usable key by that guid. `now` is the current time.
 ///
 /// When several things are wrong, the first of these wins: `invalid_key`,
-/// `invalid_algorithm` (also for a header that does not decode), `invalid_signature`,
-/// `invalid_issuer` (also for claims that do not decode), `invalid_audience`,
-/// `invalid_subject`, `jwt_expired` (also for a missing `exp`), `missing_jti`, `missing_keyid`.
+/// `invalid_algorithm` (also for a token over [`MAX_CHECKED_TOKEN_BYTES`], a header that does
+/// not decode, one with a key twice, or one with `crit`), `invalid_signature`,
+/// `invalid_issuer` (also for claims that do not decode or hold a key twice),
+/// `invalid_audience`, `invalid_subject`, `jwt_expired` (also for a missing `exp`, and for
+/// `nbf` or `iat` more than [`CLOCK_SKEW_SECONDS`] in the future), `missing_jti`,
+/// `missing_keyid`. The codes beyond Cybrid's own reasons are this crate's choice: Cybrid
+/// documents the codes, not which it gives for these.
+///
+/// The signature is verified over the header and claims bytes before the claims are parsed.
 ///
 /// ```
 /// use cybrid_identity::{Attestation, SigningKey, attestation, FailureCode};
@@ -250,16 +245,26 @@ pub fn check(
     now: OffsetDateTime,
 ) -> Result<Claims, FailureCode> {
     let key = key.ok_or(FailureCode::InvalidKey)?;
-    let raw = split_token(token).ok_or(FailureCode::InvalidAlgorithm)?;
-    let header = raw.header.ok_or(FailureCode::InvalidAlgorithm)?;
+    // Bounded before anything is decoded: a token is 2,048 characters at most where it is
+    // made, and junk of any size costs no more than this.
+    if token.len() > MAX_CHECKED_TOKEN_BYTES {
+        return Err(FailureCode::InvalidAlgorithm);
+    }
+    let parts = jws::segments(token).ok_or(FailureCode::InvalidAlgorithm)?;
+    let header = jws::object(parts.header).ok_or(FailureCode::InvalidAlgorithm)?;
     if header.get("alg").and_then(Value::as_str) != Some(ALGORITHM) {
         return Err(FailureCode::InvalidAlgorithm);
     }
-    let signature = raw.signature.ok_or(FailureCode::InvalidSignature)?;
-    if !key.verify_rs512(raw.signing_input.as_bytes(), &signature) {
+    // RFC 7515 §4.1.11: a critical extension we do not know must be refused, and we know none.
+    if header.contains_key("crit") {
+        return Err(FailureCode::InvalidAlgorithm);
+    }
+    let signature = jws::bytes(parts.signature).ok_or(FailureCode::InvalidSignature)?;
+    if !key.verify_rs512(parts.signing_input.as_bytes(), &signature) {
         return Err(FailureCode::InvalidSignature);
     }
-    let claims = raw.claims.ok_or(FailureCode::InvalidIssuer)?;
+    // Only a genuine token's claims are parsed.
+    let claims = jws::object(parts.claims).ok_or(FailureCode::InvalidIssuer)?;
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
 
     let iss = text("iss")
@@ -283,6 +288,16 @@ pub fn check(
         .ok_or(FailureCode::JwtExpired)?;
     if exp <= now.unix_timestamp() {
         return Err(FailureCode::JwtExpired);
+    }
+    // Not valid yet, or issued in the future, beyond the clock skew allowed.
+    let latest = now.unix_timestamp().saturating_add(CLOCK_SKEW_SECONDS);
+    for name in ["nbf", "iat"] {
+        if let Some(value) = claims.get(name) {
+            let at = numeric_date(value).ok_or(FailureCode::JwtExpired)?;
+            if at > latest {
+                return Err(FailureCode::JwtExpired);
+            }
+        }
     }
     let jti = text("jti")
         .filter(|jti| !jti.is_empty())

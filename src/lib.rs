@@ -47,6 +47,7 @@ pub mod dangerous;
 pub mod emulator;
 mod error;
 mod guid;
+mod jws;
 pub mod keys;
 pub mod models;
 mod pages;

@@ -482,3 +482,99 @@ fn post_verification_key_signs_the_nonce_like_openssl() {
     assert!(PostVerificationKey::new(&key, "n".repeat(257)).is_err());
     assert!(PostVerificationKey::new(&key, "n".repeat(256)).is_ok());
 }
+
+/// Assembles a token from raw header and claims text (duplicate keys and all), signed.
+fn craft_raw(header: &str, claims: &str, key: &SigningKey) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let sig = key.sign_rs512(input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+#[test]
+fn genuine_but_hostile_tokens_are_refused() {
+    let key = SigningKey::sandbox();
+    let vk = Some(key.verifying_key());
+    let header = json!({"alg": "RS512", "kid": KID});
+    // 16 MiB, correctly signed: refused by its size alone, before anything is decoded.
+    let huge = craft(
+        &header,
+        &with(good_claims(), "pad", Some(json!("x".repeat(16 << 20)))),
+        &key,
+    );
+    assert_eq!(verdict(&huge, vk), Err(FailureCode::InvalidAlgorithm));
+    let fits = craft(
+        &header,
+        &with(good_claims(), "pad", Some(json!("x".repeat(5000)))),
+        &key,
+    );
+    assert!(fits.len() <= attestation::MAX_CHECKED_TOKEN_BYTES);
+    assert_eq!(verdict(&fits, vk), Ok(()), "under 8 KiB is read");
+
+    // One key twice: a reader taking the first would see `none`.
+    let claims = good_claims().to_string();
+    let twice = craft_raw(
+        &format!(r#"{{"alg":"none","alg":"RS512","kid":"{KID}"}}"#),
+        &claims,
+        &key,
+    );
+    assert_eq!(verdict(&twice, vk), Err(FailureCode::InvalidAlgorithm));
+    let sub_twice = claims.replacen(
+        '{',
+        r#"{"sub":"http://api.cybrid.app/customers/someone-else","#,
+        1,
+    );
+    let twice = craft_raw(&header.to_string(), &sub_twice, &key);
+    assert_eq!(verdict(&twice, vk), Err(FailureCode::InvalidIssuer));
+
+    // A critical extension this checker does not know.
+    let crit = json!({"alg": "RS512", "kid": KID, "crit": ["exp"]});
+    assert_eq!(
+        verdict(&craft(&crit, &good_claims(), &key), vk),
+        Err(FailureCode::InvalidAlgorithm)
+    );
+
+    // Not before, and issued at, in the future: the checker's now is IAT + 10.
+    for name in ["nbf", "iat"] {
+        let later = |secs: i64| {
+            craft(
+                &header,
+                &with(good_claims(), name, Some(json!(IAT + secs))),
+                &key,
+            )
+        };
+        assert_eq!(
+            verdict(&later(70), vk),
+            Ok(()),
+            "{name} within 60 s of skew"
+        );
+        assert_eq!(
+            verdict(&later(71), vk),
+            Err(FailureCode::JwtExpired),
+            "{name} 61 s ahead"
+        );
+        let text = craft(
+            &header,
+            &with(good_claims(), name, Some(json!("soon"))),
+            &key,
+        );
+        assert_eq!(
+            verdict(&text, vk),
+            Err(FailureCode::JwtExpired),
+            "{name} not a number"
+        );
+    }
+
+    // FailureCode is an error type: `?` takes it into a Box<dyn Error>.
+    fn boxed(token: &str, vk: Option<&VerifyingKey>) -> Result<(), Box<dyn std::error::Error>> {
+        attestation::check(token, vk, BANK, CUSTOMER, at(IAT + 10))?;
+        Ok(())
+    }
+    assert_eq!(
+        boxed(&huge, vk).unwrap_err().to_string(),
+        "invalid_algorithm"
+    );
+}

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("error", 3),
     ("guid", 4),
     ("keys", 4),
+    ("jws", 4),
     ("retry", 4),
     ("attestation", 5),
     ("auth", 5),

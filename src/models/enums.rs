@@ -101,6 +101,10 @@ server_enum! {
     }
 }
 
+/// A failure code is also what [`crate::attestation::check`] returns as its error, so `?`
+/// takes it into `Box<dyn Error>` or `anyhow`.
+impl std::error::Error for FailureCode {}
+
 server_enum! {
     /// The type of an identity record.
     IdentityRecordType {
