@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::models::{ErrorResponse, IdentityRecord, VerificationKey};
+use crate::redact::escape_controls;
 
 /// Everything that can go wrong in this crate.
 ///
@@ -41,8 +42,9 @@ pub enum Error {
         what: &'static str,
         /// The JSON key whose value did not fit, when it could be found.
         field: Option<String>,
-        /// The decoder's error, which names the field and position.
-        source: serde_json::Error,
+        /// The decoder's words, which name the expected type and the position but not the
+        /// value the server sent (it may echo a header: a token).
+        source: DecodeError,
     },
     /// A response body was larger than the configured limit.
     BodyTooLarge {
@@ -84,6 +86,36 @@ pub enum Error {
         source: Option<std::io::Error>,
     },
 }
+
+/// Why a success body did not fit its model, in the decoder's words with the server's
+/// values left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    message: String,
+    eof: bool,
+}
+
+impl DecodeError {
+    pub(crate) fn from_serde(error: &serde_json::Error) -> Self {
+        DecodeError {
+            message: crate::redact::without_values(&error.to_string()),
+            eof: error.is_eof(),
+        }
+    }
+
+    /// Whether the body ended before the value did (an answer cut short).
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::redact::escape_controls(&self.message))
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// Why a key was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,11 +234,8 @@ impl Error {
     /// server (error messages, body excerpts), should the server echo a request back.
     pub(crate) fn redact(self, secrets: &[&str]) -> Self {
         let clean = |text: &mut String| {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "[redacted]");
-                }
-            }
+            *text = crate::redact::redact(text, secrets);
+            crate::redact::redact_tail(text, secrets);
         };
         match self {
             Error::Api(mut api) => {
@@ -303,7 +332,12 @@ impl fmt::Display for Error {
             Error::Api(api) => {
                 write!(f, "the Bank API answered {}", api.status)?;
                 if let Some(response) = &api.response {
-                    write!(f, " {}: {}", response.message_code, response.error_message)?;
+                    write!(
+                        f,
+                        " {}: {}",
+                        escape_controls(&response.message_code),
+                        escape_controls(&response.error_message)
+                    )?;
                 } else if let Some(body) = &api.body_excerpt {
                     if body.is_empty() {
                         write!(f, " with an empty body")?;
@@ -322,7 +356,7 @@ impl fmt::Display for Error {
                     None => write!(f, "the token endpoint's answer was unusable")?,
                 }
                 if !token.body_excerpt.is_empty() {
-                    write!(f, ": {}", token.body_excerpt)?;
+                    write!(f, ": {}", escape_controls(&token.body_excerpt))?;
                 }
                 write!(f, " (check the client id, secret and scopes)")
             }
@@ -331,7 +365,7 @@ impl fmt::Display for Error {
             Error::Decode { what, field, .. } => {
                 write!(f, "the server's {what} did not fit the model")?;
                 if let Some(field) = field {
-                    write!(f, " at field `{field}`")?;
+                    write!(f, " at field `{}`", escape_controls(field))?;
                 }
                 Ok(())
             }

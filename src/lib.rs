@@ -52,6 +52,7 @@ pub mod keys;
 pub mod models;
 mod pages;
 mod rand;
+mod redact;
 pub mod retry;
 mod signer;
 mod sync;

@@ -5,8 +5,9 @@
 use std::time::Instant;
 
 use crate::auth::{CachedToken, Secret, TokenResponse};
-use crate::error::{ApiError, Error, TokenError};
+use crate::error::{ApiError, DecodeError, Error, TokenError};
 use crate::models::ErrorResponse;
+use crate::redact::redact_then_cut;
 use crate::retry::{Progress, Setback};
 
 /// How many bytes of a body that is not an `ErrorResponse` an error keeps.
@@ -40,9 +41,13 @@ impl Answer {
 pub(crate) type Unusable = (Error, Setback);
 
 /// A Bank API answer as `T` (a 2xx), or as the error it stands for.
+///
+/// `secrets` (the token, the client secret) are removed from any server text kept, before it
+/// is cut to an excerpt.
 pub(crate) fn read_answer<T: serde::de::DeserializeOwned>(
     what: &'static str,
     answer: Answer,
+    secrets: &[&str],
 ) -> Result<T, Unusable> {
     if !answer.is_success() {
         let setback = answer.status_setback();
@@ -51,6 +56,7 @@ pub(crate) fn read_answer<T: serde::de::DeserializeOwned>(
             answer.request_id,
             answer.retry_after,
             &answer.body,
+            secrets,
         )));
         return Err((error, setback));
     }
@@ -72,7 +78,7 @@ pub(crate) fn read_token_answer(
     secret: &Secret,
     received: Instant,
 ) -> Result<CachedToken, Unusable> {
-    let redacted = || excerpt(&answer.body).replace(secret.expose(), "[redacted]");
+    let redacted = || excerpt(&answer.body, &[secret.expose()]);
     if !answer.is_success() {
         let error = Error::Token(Box::new(TokenError {
             status: Some(answer.status),
@@ -114,23 +120,18 @@ fn check_utf8(body: &[u8]) -> Result<(), Unusable> {
     })
 }
 
-/// The first bytes of a body, for an error message. Never lossy: a body that is not UTF-8
-/// is described, not mangled.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(BODY_EXCERPT_BYTES)];
-    let text = match std::str::from_utf8(cut) {
+/// The first bytes of a body, for an error message, with `secrets` removed from the whole
+/// body before it is cut (so an echo across the cut leaves nothing of itself). Never lossy:
+/// a body that is not UTF-8 shows its valid start, or is described, never mangled.
+pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+    let text = match std::str::from_utf8(body) {
         Ok(text) => text,
-        // A multi-byte character cut at the boundary is still text.
-        Err(e) if e.error_len().is_none() => {
-            std::str::from_utf8(&cut[..e.valid_up_to()]).unwrap_or("")
+        Err(e) if e.valid_up_to() > 0 => {
+            std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or("")
         }
         Err(_) => return format!("({} bytes, not UTF-8)", body.len()),
     };
-    let mut text = text.trim().to_owned();
-    if body.len() > cut.len() {
-        text.push('…');
-    }
-    text
+    redact_then_cut(text, secrets, BODY_EXCERPT_BYTES)
 }
 
 /// A non-success answer as an [`ApiError`]: its `ErrorResponse` when the body is one,
@@ -140,12 +141,13 @@ fn api_error(
     request_id: Option<String>,
     retry_after: Option<String>,
     body: &[u8],
+    secrets: &[&str],
 ) -> ApiError {
     let response = serde_json::from_slice::<ErrorResponse>(body).ok();
     let body_excerpt = if response.is_some() {
         None
     } else {
-        Some(excerpt(body))
+        Some(excerpt(body, secrets))
     };
     ApiError {
         status,
@@ -167,7 +169,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(body).map_err(|source| Error::Decode {
         what,
         field: field_near(body, &source),
-        source,
+        source: DecodeError::from_serde(&source),
     })
 }
 
@@ -230,16 +232,23 @@ mod tests {
             None,
             None,
             br#"{"status":400,"error_message":"bad","message_code":"invalid_parameter","extra":1}"#,
+            &[],
         );
         assert_eq!(e.response.unwrap().message_code, "invalid_parameter");
-        let e = api_error(502, None, None, b"<html><body>Bad Gateway</body></html>");
+        let e = api_error(
+            502,
+            None,
+            None,
+            b"<html><body>Bad Gateway</body></html>",
+            &[],
+        );
         assert_eq!(
             e.body_excerpt.as_deref(),
             Some("<html><body>Bad Gateway</body></html>")
         );
-        assert_eq!(excerpt(&[0xff, 0xfe, b'a']), "(3 bytes, not UTF-8)");
+        assert_eq!(excerpt(&[0xff, 0xfe, b'a'], &[]), "(3 bytes, not UTF-8)");
         let long = "é".repeat(600);
-        let cut = excerpt(long.as_bytes());
+        let cut = excerpt(long.as_bytes(), &[]);
         assert!(
             cut.ends_with('…') && cut.chars().count() == 257,
             "{}",
@@ -250,7 +259,7 @@ mod tests {
     #[test]
     fn answers_are_sorted_by_status_and_body() {
         let (e, s) =
-            read_answer::<IdentityRecord>("IdentityRecord", answer(503, b"busy")).unwrap_err();
+            read_answer::<IdentityRecord>("IdentityRecord", answer(503, b"busy"), &[]).unwrap_err();
         assert_eq!((e.status(), e.request_id()), (Some(503), Some("req-1")));
         assert_eq!(
             s,
@@ -260,7 +269,7 @@ mod tests {
             }
         );
         let (e, s) =
-            read_answer::<IdentityRecord>("IdentityRecord", answer(200, br#"{"guid": 7}"#))
+            read_answer::<IdentityRecord>("IdentityRecord", answer(200, br#"{"guid": 7}"#), &[])
                 .unwrap_err();
         assert!(
             matches!(&e, Error::Decode { field: Some(f), .. } if f == "guid"),
@@ -268,19 +277,22 @@ mod tests {
         );
         assert_eq!(s.progress, Progress::AnswerWouldRepeat);
         let (_, s) =
-            read_answer::<IdentityRecord>("IdentityRecord", answer(200, br#"{"guid": "ab"#))
+            read_answer::<IdentityRecord>("IdentityRecord", answer(200, br#"{"guid": "ab"#), &[])
                 .unwrap_err();
         assert_eq!(
             s.progress,
             Progress::MaybeSent,
             "a body cut short may be asked for again"
         );
-        let (e, _) =
-            read_answer::<IdentityRecord>("IdentityRecord", answer(200, b"{\"guid\": \"\xff\"}"))
-                .unwrap_err();
+        let (e, _) = read_answer::<IdentityRecord>(
+            "IdentityRecord",
+            answer(200, b"{\"guid\": \"\xff\"}"),
+            &[],
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::InvalidUtf8 { valid_up_to: 10 }), "{e}");
         let ok: IdentityRecord =
-            read_answer("IdentityRecord", answer(201, br#"{"guid":"g"}"#)).unwrap();
+            read_answer("IdentityRecord", answer(201, br#"{"guid":"g"}"#), &[]).unwrap();
         assert_eq!(ok.guid.as_deref(), Some("g"));
     }
 

@@ -124,7 +124,7 @@ impl Session {
                 token_renewed = true;
                 return Step::Again;
             }
-            match read_answer(request.what, answer) {
+            match read_answer(request.what, answer, &self.secrets(&token)) {
                 Ok(value) => Step::Done(value),
                 Err(unusable) => Step::Failed(self.redacted(unusable, &token)),
             }
@@ -152,12 +152,17 @@ impl Session {
 
     /// The error with the token of its request and the client secret taken out of whatever
     /// server text it carries (a server may echo the request back).
-    fn redacted(&self, (error, setback): Unusable, token: &Secret) -> Unusable {
+    /// What a server must never see printed back: the token sent, the client secret.
+    fn secrets<'s>(&'s self, token: &'s Secret) -> [&'s str; 2] {
         let secret = match &self.settings.credentials {
             Credentials::ClientCredentials { client_secret, .. } => client_secret.expose(),
             Credentials::BearerToken(_) => "",
         };
-        (error.redact(&[token.expose(), secret]), setback)
+        [token.expose(), secret]
+    }
+
+    fn redacted(&self, (error, setback): Unusable, token: &Secret) -> Unusable {
+        (error.redact(&self.secrets(token)), setback)
     }
 
     fn renews_tokens(&self) -> bool {

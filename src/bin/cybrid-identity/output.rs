@@ -34,6 +34,20 @@ pub fn print_json(value: &impl serde::Serialize) {
 }
 
 /// One line about a record.
+/// Server text as it may be printed: control characters escaped (`\u{1b}`), so a value
+/// holding an escape sequence is shown, not obeyed by the terminal.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 pub fn describe_record(r: &IdentityRecord) -> String {
     let mut line = format!(
         "identity record {}  customer {}  state {}",
@@ -44,7 +58,7 @@ pub fn describe_record(r: &IdentityRecord) -> String {
     if let Some(code) = r.failure_code() {
         let _ = write!(line, "  failure_code {code}");
     }
-    line
+    clean(&line)
 }
 
 pub fn print_record(r: &IdentityRecord, json: bool) {
@@ -69,12 +83,12 @@ pub fn print_key(k: &VerificationKey, json: bool) {
     if let Some(code) = &k.failure_code {
         let _ = write!(line, "  failure_code {code}");
     }
-    out!("{line}");
+    out!("{}", clean(&line));
 }
 
 /// Writes `e` on stderr: `error: …` on one line, or one JSON object with `--json`.
 pub fn report(e: &CliError, json: bool) {
-    let line = e.message.replace('\n', " ");
+    let line = clean(&e.message.replace('\n', " "));
     if json {
         let mut object = json!({"error": line});
         for (key, value) in [
