@@ -282,23 +282,7 @@ pub fn check(
     let sub = text("sub")
         .filter(|sub| *sub == subject(customer_guid))
         .ok_or(FailureCode::InvalidSubject)?;
-    let exp = claims
-        .get("exp")
-        .and_then(numeric_date)
-        .ok_or(FailureCode::JwtExpired)?;
-    if exp <= now.unix_timestamp() {
-        return Err(FailureCode::JwtExpired);
-    }
-    // Not valid yet, or issued in the future, beyond the clock skew allowed.
-    let latest = now.unix_timestamp().saturating_add(CLOCK_SKEW_SECONDS);
-    for name in ["nbf", "iat"] {
-        if let Some(value) = claims.get(name) {
-            let at = numeric_date(value).ok_or(FailureCode::JwtExpired)?;
-            if at > latest {
-                return Err(FailureCode::JwtExpired);
-            }
-        }
-    }
+    let exp = check_times(&claims, now)?;
     let jti = text("jti")
         .filter(|jti| !jti.is_empty())
         .ok_or(FailureCode::MissingJti)?;
@@ -317,6 +301,28 @@ pub fn check(
         exp,
         jti,
     })
+}
+
+/// `exp` in the future; `nbf` and `iat`, when present, not beyond the skew allowed.
+fn check_times(claims: &Map<String, Value>, now: OffsetDateTime) -> Result<i64, FailureCode> {
+    let exp = claims
+        .get("exp")
+        .and_then(numeric_date)
+        .ok_or(FailureCode::JwtExpired)?;
+    if exp <= now.unix_timestamp() {
+        return Err(FailureCode::JwtExpired);
+    }
+    // Not valid yet, or issued in the future, beyond the clock skew allowed.
+    let latest = now.unix_timestamp().saturating_add(CLOCK_SKEW_SECONDS);
+    for name in ["nbf", "iat"] {
+        if let Some(value) = claims.get(name) {
+            let at = numeric_date(value).ok_or(FailureCode::JwtExpired)?;
+            if at > latest {
+                return Err(FailureCode::JwtExpired);
+            }
+        }
+    }
+    Ok(exp)
 }
 
 /// A NumericDate: whole seconds, though RFC 7519 also allows a fraction (truncated here).
