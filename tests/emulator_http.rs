@@ -54,7 +54,7 @@ fn token(emu: &Emulator) -> String {
         emu.client_secret()
     );
     let raw = format!(
-        "POST /oauth/token HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST /oauth/token HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     let (answer, _) = exchange(emu, raw.as_bytes(), false, Duration::from_secs(2));
@@ -65,14 +65,14 @@ fn token(emu: &Emulator) -> String {
 
 fn get(emu: &Emulator, method: &str, path: &str, token: &str) -> String {
     let raw = format!(
-        "{method} {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
     );
     exchange(emu, raw.as_bytes(), false, Duration::from_secs(2)).0
 }
 
 fn post(emu: &Emulator, path: &str, token: &str, body: &str) -> String {
     let raw = format!(
-        "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     exchange(emu, raw.as_bytes(), false, Duration::from_secs(2)).0
@@ -396,4 +396,138 @@ fn after_random_bytes_a_normal_get_still_works() {
             .list_verification_keys(&cybrid_identity::ListParams::new())
             .is_ok()
     );
+}
+
+/// A raw request with the given `Host` and `Content-Type`.
+fn raw_request(
+    emu: &Emulator,
+    method: &str,
+    path: &str,
+    host: &str,
+    content_type: &str,
+    body: &str,
+) -> String {
+    let raw = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    exchange(emu, raw.as_bytes(), false, Duration::from_secs(2)).0
+}
+
+#[test]
+fn control_routes_take_json_only_and_answer_loopback_hosts_only() {
+    let emu = Emulator::start().unwrap();
+    let fault = r#"{"kind":"status","status":503}"#;
+    // A form post from a web page: text/plain needs no preflight, so it is refused here.
+    let form = raw_request(
+        &emu,
+        "POST",
+        "/_emulator/faults",
+        "localhost",
+        "text/plain",
+        fault,
+    );
+    assert_eq!(status_of(&form), 415, "{form}");
+    let ok = raw_request(
+        &emu,
+        "POST",
+        "/_emulator/faults",
+        "localhost:8080",
+        "application/json; charset=utf-8",
+        fault,
+    );
+    assert_eq!(status_of(&ok), 201, "{ok}");
+    // DNS rebinding: a page's own name resolved to 127.0.0.1.
+    for host in [
+        "evil.example",
+        "evil.example:80",
+        "10.0.0.1",
+        "localhost.evil.example",
+        "[::2]",
+    ] {
+        let answer = raw_request(
+            &emu,
+            "DELETE",
+            "/_emulator/faults",
+            host,
+            "application/json",
+            "",
+        );
+        assert_eq!(status_of(&answer), 403, "{host}: {answer}");
+        let answer = raw_request(
+            &emu,
+            "GET",
+            "/api/identity_records",
+            host,
+            "application/json",
+            "",
+        );
+        assert_eq!(status_of(&answer), 403, "{host}: {answer}");
+    }
+    for host in [
+        "localhost",
+        "LOCALHOST:1",
+        "app.localhost",
+        "127.0.0.1:9",
+        "127.1.2.3",
+        "[::1]:80",
+        "[::1]",
+    ] {
+        let answer = raw_request(
+            &emu,
+            "GET",
+            "/_emulator/stats",
+            host,
+            "application/json",
+            "",
+        );
+        assert_eq!(status_of(&answer), 200, "{host}: {answer}");
+    }
+    assert_eq!(
+        emu.stats().count("POST /_emulator/faults"),
+        2,
+        "the fault was kept"
+    );
+}
+
+#[test]
+fn faults_are_capped_in_number_size_and_delay() {
+    use cybrid_identity::emulator::{Fault, FaultKind, MAX_FAULTS};
+    let emu = Emulator::start().unwrap();
+    let post = |body: &str| {
+        raw_request(
+            &emu,
+            "POST",
+            "/_emulator/faults",
+            "localhost",
+            "application/json",
+            body,
+        )
+    };
+    let long = format!(r#"{{"kind":"drop","path_prefix":"/{}"}}"#, "x".repeat(1024));
+    let answer = post(&long);
+    assert_eq!(status_of(&answer), 400);
+    assert!(
+        answer.contains("path_prefix must be at most 1024 bytes"),
+        "{answer}"
+    );
+    let long = format!(r#"{{"kind":"drop","method":"{}"}}"#, "G".repeat(1025));
+    assert_eq!(status_of(&post(&long)), 400);
+    let slow = post(r#"{"kind":"delay","ms":600001}"#);
+    assert_eq!(status_of(&slow), 400);
+    assert!(slow.contains("at most 600000 ms"), "{slow}");
+    assert_eq!(
+        status_of(&post(
+            r#"{"kind":"delay","ms":600000,"path_prefix":"/nowhere"}"#
+        )),
+        201
+    );
+    for _ in 1..MAX_FAULTS {
+        emu.add_fault(Fault::new(FaultKind::Drop).path_prefix("/nowhere"))
+            .unwrap();
+    }
+    let full = post(r#"{"kind":"drop","path_prefix":"/nowhere"}"#);
+    assert_eq!(status_of(&full), 400);
+    assert!(full.contains("1000 faults are set already"), "{full}");
+    assert!(emu.add_fault(Fault::new(FaultKind::Drop)).is_err());
 }

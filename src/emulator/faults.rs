@@ -8,10 +8,18 @@ use serde::{Deserialize, Serialize};
 use super::http::{Delivery, Response};
 use crate::sync::lock;
 
+/// Faults set at once, at most: each is matched against every request.
+pub const MAX_FAULTS: usize = 1000;
+/// The longest `method` or `path_prefix` of a fault, in bytes.
+pub const MAX_FAULT_TEXT: usize = 1024;
+/// The longest `delay` fault: 10 minutes.
+pub const MAX_DELAY_MS: u64 = 600_000;
+
 /// One fault: which requests it hits and what it does to them.
 ///
 /// Over HTTP: `POST /_emulator/faults` with, for example,
 /// `{"method":"GET","path_prefix":"/api/identity_records","kind":"status","status":503,"retry_after_s":1,"times":2}`.
+/// Posted as `Content-Type: application/json`; at most [`MAX_FAULTS`] at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Fault {
@@ -111,6 +119,18 @@ impl Fault {
         if let Some(rate) = self.rate.filter(|r| !(0.0..=1.0).contains(r)) {
             return Err(format!("rate must be from 0 to 1, got {rate}"));
         }
+        for (name, value) in [("method", &self.method), ("path_prefix", &self.path_prefix)] {
+            if value.as_ref().is_some_and(|v| v.len() > MAX_FAULT_TEXT) {
+                return Err(format!("{name} must be at most {MAX_FAULT_TEXT} bytes"));
+            }
+        }
+        if let FaultKind::Delay { ms } = self.kind
+            && ms > MAX_DELAY_MS
+        {
+            return Err(format!(
+                "delay must be at most {MAX_DELAY_MS} ms (10 minutes), got {ms}"
+            ));
+        }
         if self.times == Some(0) {
             return Err("times must be 1 or more (leave it out for every request)".to_owned());
         }
@@ -159,8 +179,16 @@ pub(crate) struct FaultSet {
 }
 
 impl FaultSet {
-    pub(crate) fn add(&self, fault: Fault) {
-        self.lock().push(fault);
+    /// Adds a fault, unless [`MAX_FAULTS`] are set already.
+    pub(crate) fn add(&self, fault: Fault) -> Result<(), String> {
+        let mut faults = self.lock();
+        if faults.len() >= MAX_FAULTS {
+            return Err(format!(
+                "{MAX_FAULTS} faults are set already: clear them (DELETE /_emulator/faults) first"
+            ));
+        }
+        faults.push(fault);
+        Ok(())
     }
 
     pub(crate) fn clear(&self) {

@@ -36,7 +36,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use faults::{Fault, FaultKind};
+pub use faults::{Fault, FaultKind, MAX_DELAY_MS, MAX_FAULT_TEXT, MAX_FAULTS};
 pub use routes::Stats;
 
 use crate::client::{Client, ClientBuilder};
@@ -295,8 +295,10 @@ impl Emulator {
     /// 200..=599 or one that allows no body (204, 304).
     pub fn add_fault(&self, fault: Fault) -> Result<(), Error> {
         fault.check().map_err(|why| Error::invalid("fault", why))?;
-        self.shared.faults.add(fault);
-        Ok(())
+        self.shared
+            .faults
+            .add(fault)
+            .map_err(|why| Error::invalid("fault", why))
     }
 
     /// Removes every fault (the same as `DELETE /_emulator/faults`).

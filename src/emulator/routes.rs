@@ -274,18 +274,62 @@ impl Shared {
     }
 
     fn add_fault(&self, request: &Request) -> Response {
-        match Fault::from_json(&request.body) {
-            Ok(fault) => {
-                self.faults.add(fault.clone());
-                Response::json(201, &fault)
-            }
+        // A page the developer visits can post a form (text/plain, no preflight), never JSON.
+        let json = request
+            .header("content-type")
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Response::error(
+                415,
+                "unsupported_media_type",
+                "a fault is posted as Content-Type: application/json",
+            );
+        }
+        match Fault::from_json(&request.body).and_then(|fault| {
+            self.faults.add(fault.clone())?;
+            Ok(fault)
+        }) {
+            Ok(fault) => Response::json(201, &fault),
             Err(why) => Response::error(400, "invalid_parameter", &why),
         }
     }
 }
 
+/// Whether a `Host` header names this machine: `localhost` (or a name under it), an
+/// address in 127.0.0.0/8, or `[::1]`, with any port. Anything else reached a loopback
+/// server through a name that resolved here on purpose (DNS rebinding).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim();
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    name.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Handler for Shared {
     fn handle(&self, request: Request) -> Delivery {
+        if let Some(host) = request.header("host")
+            && !is_loopback_host(host)
+        {
+            return Delivery::Whole(Response::error(
+                403,
+                "forbidden_host",
+                "the emulator answers only requests addressed to a loopback name or address",
+            ));
+        }
         *lock(&self.requests)
             .entry(stats_key(&request.method, &request.path))
             .or_default() += 1;
