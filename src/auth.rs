@@ -5,6 +5,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::sync::lock;
@@ -25,12 +26,15 @@ const MAX_TOKEN_LIFE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A string that must never be printed: a client secret or an access token.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
+pub(crate) struct Secret(Zeroizing<String>);
+
+/// The value is wiped when the secret is dropped (its one field is `Zeroizing`).
+impl zeroize::ZeroizeOnDrop for Secret {}
 
 impl Secret {
-    /// Wraps a secret value.
+    /// Wraps a secret value (moved in, not copied).
     pub(crate) fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        Secret(Zeroizing::new(value.into()))
     }
 
     /// The value itself; the only way to see it.
@@ -188,6 +192,17 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The client secret, the access token (cached, and as the token answer's field moves
+    /// into it) are `Secret`s: wiped on drop. Compile-time: this fails to build if not.
+    #[test]
+    fn secrets_are_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Secret>();
+        wiped_on_drop::<Zeroizing<String>>();
+        let secret = Secret::new("s3cr3t");
+        assert_eq!(secret.expose(), "s3cr3t");
+    }
 
     #[test]
     fn secrets_never_print() {

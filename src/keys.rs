@@ -12,6 +12,8 @@ use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Verifier as 
 use rsa::traits::PublicKeyParts as _;
 use sha2::Sha512;
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, KeyErrorKind};
 
 /// The smallest modulus this crate signs or verifies with. NIST has deprecated anything
@@ -112,15 +114,18 @@ impl SigningKey {
     /// [`Error::Config`] when the variable is unset or not Unicode; otherwise as
     /// [`SigningKey::from_pem`].
     pub fn from_env() -> Result<Self, Error> {
-        let pem = std::env::var(SIGNING_KEY_ENV).map_err(|e| {
-            Error::config(format!(
-                "{SIGNING_KEY_ENV} is {}: set it to the PEM text of your RSA private key",
-                match e {
-                    std::env::VarError::NotPresent => "not set",
-                    std::env::VarError::NotUnicode(_) => "not valid Unicode",
-                }
-            ))
-        })?;
+        // The variable's copy is the process's; ours is wiped once read.
+        let pem = std::env::var(SIGNING_KEY_ENV)
+            .map(Zeroizing::new)
+            .map_err(|e| {
+                Error::config(format!(
+                    "{SIGNING_KEY_ENV} is {}: set it to the PEM text of your RSA private key",
+                    match e {
+                        std::env::VarError::NotPresent => "not set",
+                        std::env::VarError::NotUnicode(_) => "not valid Unicode",
+                    }
+                ))
+            })?;
         Self::from_pem(&pem).map_err(|e| e.context(SIGNING_KEY_ENV))
     }
 
@@ -156,10 +161,10 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::Key`] if the key cannot be encoded (not expected for a key this crate holds).
-    pub fn to_pkcs8_pem(&self) -> Result<String, Error> {
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, Error> {
         let key: &rsa::PrivateKey = self.inner.as_ref();
         key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
-            .map(|pem| pem.as_str().to_owned())
+            .map(|pem| Zeroizing::new(pem.as_str().to_owned()))
             .map_err(|e| {
                 Error::key(
                     KeyErrorKind::Malformed,

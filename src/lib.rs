@@ -144,6 +144,10 @@ struct PublicApiLimits;
 /// without adding `time` to their own `Cargo.toml`.
 pub use time;
 
+/// The wrapper that wipes a value when it is dropped ([`SigningKey::to_pkcs8_pem`] returns
+/// one), re-exported so callers need no `zeroize` of their own.
+pub use zeroize::Zeroizing;
+
 pub use attestation::{Attestation, Claims};
 pub use auth::DEFAULT_SCOPES;
 pub use book::{AttestOptions, Attested, Book, Journal};

@@ -125,8 +125,8 @@ fn key_files_are_read_through_a_limit_and_taken_by_content() {
     assert_eq!(
         one_line_failure(&out),
         (
-            1,
-            "error: /dev/zero: more than 65536 bytes: not a key file".to_owned()
+            2,
+            "error: /dev/zero is not a regular file (a FIFO, a device or a directory): pass the key file itself (see --help)".to_owned()
         )
     );
     assert!(
@@ -134,6 +134,116 @@ fn key_files_are_read_through_a_limit_and_taken_by_content() {
         "read for {:?}",
         started.elapsed()
     );
+    let dir = std::env::temp_dir().join(format!("cybrid-keyfiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.pem");
+    std::fs::write(&big, vec![b'A'; 70 * 1024]).unwrap();
+    let big = big.to_str().unwrap();
+    let out = run(
+        &[
+            "jwt",
+            "sign",
+            "--key",
+            big,
+            "--bank",
+            G,
+            "--customer",
+            G,
+            "--kid",
+            G,
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        one_line_failure(&out),
+        (
+            1,
+            format!("error: {big}: more than 65536 bytes: not a key file")
+        )
+    );
+    // A FIFO would block an open for reading until a writer came: refused at once instead.
+    let fifo = dir.join("key.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let out = run(
+        &[
+            "jwt",
+            "sign",
+            "--key",
+            fifo.to_str().unwrap(),
+            "--bank",
+            G,
+            "--customer",
+            G,
+            "--kid",
+            G,
+        ],
+        |_| {},
+    );
+    let (code, line) = one_line_failure(&out);
+    assert_eq!(code, 2);
+    assert!(line.contains("key.fifo is not a regular file"), "{line}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "blocked for {:?}",
+        started.elapsed()
+    );
+    // A key others can read: used, with a warning that says what to run.
+    use std::os::unix::fs::PermissionsExt as _;
+    let shared = dir.join("shared.pem");
+    std::fs::copy(format!("{FIXTURES}/sandbox_pkcs8.pem"), &shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let shared = shared.to_str().unwrap();
+    let out = run(
+        &[
+            "jwt",
+            "sign",
+            "--key",
+            shared,
+            "--bank",
+            G,
+            "--customer",
+            G,
+            "--kid",
+            G,
+        ],
+        |_| {},
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        format!(
+            "warning: {shared} is readable by group or others (mode 0644): run `chmod 600 {shared}`"
+        )
+    );
+    std::fs::set_permissions(shared, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(
+        &[
+            "jwt",
+            "sign",
+            "--key",
+            shared,
+            "--bank",
+            G,
+            "--customer",
+            G,
+            "--kid",
+            G,
+        ],
+        |_| {},
+    );
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     // DER, PKCS#8 and PKCS#1, whatever the file is called: the same token as the PEM key.
     let jti = ["--jti", "j-1", "--valid-days", "1"];
     let sign = |key: &str| {
@@ -382,4 +492,51 @@ fn a_create_of_unknown_outcome_names_the_cli_command_to_check() {
         1,
         "the dropped create took effect, as the hint warns"
     );
+}
+
+#[test]
+fn a_key_that_cannot_be_written_whole_leaves_no_file() {
+    let dir = std::env::temp_dir().join(format!("cybrid-keygen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A one-page tmpfs, filled: the key's PEM (about 1.7 KB) cannot be written.
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=4k",
+            "tmpfs",
+            dir.to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must be able to mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let filled = std::fs::write(dir.join("filler"), vec![0u8; 4096]);
+    let out_path = dir.join("bank.pem");
+    let out = run(
+        &["keys", "generate", "--out", out_path.to_str().unwrap()],
+        |_| {},
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name != "filler")
+        .collect();
+    let _ = Command::new("umount").arg(&dir).status();
+    let _ = std::fs::remove_dir_all(&dir);
+    filled.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("No space left on device"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
 }

@@ -183,8 +183,14 @@ fn generated_keys_round_trip_through_pkcs8_pem_and_sign() {
     let key = SigningKey::generate(2048).unwrap();
     println!("generated a 2048-bit key in {:?}", started.elapsed());
     assert_eq!(key.bits(), 2048);
-    let pem = key.to_pkcs8_pem().unwrap();
-    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
+    // The PEM is wiped when dropped: the type says so, and this line would not compile
+    // if `to_pkcs8_pem` went back to a plain `String`.
+    let pem: cybrid_identity::Zeroizing<String> = key.to_pkcs8_pem().unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+        "{}",
+        pem.as_str()
+    );
     let again = SigningKey::from_pem(&pem).unwrap();
     assert_eq!(again.verifying_key(), key.verifying_key());
     let signature = again.sign_rs512(b"nonce").unwrap();

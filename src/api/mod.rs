@@ -10,6 +10,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 pub(crate) use answer::decode;
 pub(crate) use answer::{Answer, Unusable, read_answer, read_token_answer};
 
+use zeroize::Zeroizing;
+
 use crate::attestation::MAX_TOKEN_CHARS;
 use crate::auth::Secret;
 use crate::error::Error;
@@ -228,7 +230,7 @@ pub(crate) fn token_request_body(
     client_id: &str,
     client_secret: &Secret,
     scopes: &[String],
-) -> Vec<u8> {
+) -> Zeroizing<Vec<u8>> {
     #[derive(serde::Serialize)]
     struct Body<'a> {
         grant_type: &'a str,
@@ -236,12 +238,18 @@ pub(crate) fn token_request_body(
         client_secret: &'a str,
         scope: String,
     }
-    to_json(&Body {
+    let body = Body {
         grant_type: "client_credentials",
         client_id,
         client_secret: client_secret.expose(),
         scope: scopes.join(" "),
-    })
+    };
+    // Room for the whole body at once (JSON escapes at most 6 bytes a byte), so no smaller
+    // buffer holding the secret is freed unwiped while it grows.
+    let room = 128 + 6 * (client_id.len() + client_secret.expose().len() + body.scope.len());
+    let mut bytes = Zeroizing::new(Vec::with_capacity(room));
+    serde_json::to_writer(&mut *bytes, &body).expect("the token request serializes");
+    bytes
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -351,7 +359,7 @@ mod tests {
     fn token_request_is_cybrids_json() {
         let body = token_request_body("id", &Secret::new("sec"), &["a:b".into(), "c:d".into()]);
         assert_eq!(
-            String::from_utf8(body).unwrap(),
+            String::from_utf8(body.to_vec()).unwrap(),
             r#"{"grant_type":"client_credentials","client_id":"id","client_secret":"sec","scope":"a:b c:d"}"#
         );
     }

@@ -111,7 +111,9 @@ impl Transport {
             .method(out.method.as_str())
             .uri(out.url);
         if let Some(token) = out.token {
-            builder = builder.header("Authorization", format!("Bearer {}", token.expose()));
+            // Wiped once the request has copied it.
+            let value = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+            builder = builder.header("Authorization", value.as_str());
         }
         // A request without a body is sent without one: an empty body would add a
         // `content-length: 0` header and ureq's separate body write to every GET.

@@ -308,7 +308,8 @@ mod tests {
                 .method("post")
                 .path_prefix("/api/identity_records")
                 .times(2),
-        );
+        )
+        .unwrap();
         assert_eq!(set.take("GET", "/api/identity_records"), None);
         assert_eq!(set.take("POST", "/api/bank_verification_keys"), None);
         assert_eq!(
@@ -321,10 +322,10 @@ mod tests {
         );
         assert_eq!(set.take("POST", "/api/identity_records"), None);
         assert!(set.list().is_empty());
-        set.add(Fault::new(FaultKind::Html).rate(0.0));
+        set.add(Fault::new(FaultKind::Html).rate(0.0)).unwrap();
         assert_eq!(set.take("GET", "/"), None);
         set.clear();
-        set.add(Fault::new(FaultKind::Html).rate(1.0));
+        set.add(Fault::new(FaultKind::Html).rate(1.0)).unwrap();
         assert_eq!(set.take("GET", "/"), Some(FaultKind::Html));
     }
 }

@@ -97,16 +97,7 @@ fn generate(args: &Args) -> Result<ExitCode, CliError> {
     }
     let key = SigningKey::generate(usize::try_from(bits).unwrap_or(0))?;
     let pem = key.to_pkcs8_pem()?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(out_path)
-        .and_then(|mut file| {
-            file.write_all(pem.as_bytes())
-                .and_then(|()| file.sync_all())
-        })
+    write_new_file(std::path::Path::new(out_path), pem.as_bytes())
         .map_err(|e| CliError::runtime(format!("cannot write {out_path}: {e}")))?;
     let public_key = key.verifying_key().to_spki_base64();
     let fingerprint: String = Sha256::digest(key.verifying_key().to_spki_der())
@@ -187,4 +178,25 @@ fn list(args: &Args) -> Result<ExitCode, CliError> {
         list.objects.iter().for_each(|k| print_key(k, false));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to a new file at `path`, mode 0600, all or nothing: into a temporary file
+/// beside it first, then linked into place (which fails, rather than overwrite, if `path`
+/// appeared meanwhile). A failure at any step leaves no file behind.
+fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    let placed = written.and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    placed
 }

@@ -17,6 +17,7 @@ use cybrid_identity::{
     VerificationKeyState, WaitOptions,
 };
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::args::{Args, CliError, Flag};
 use crate::output::out;
@@ -79,8 +80,15 @@ pub fn signing_key(args: &Args) -> Result<SigningKey, CliError> {
 /// by content, not by extension.
 fn read_key_file(path: &str) -> Result<SigningKey, CliError> {
     let cannot = |e: std::io::Error| CliError::runtime(format!("cannot read {path}: {e}"));
-    let bytes = std::fs::File::open(path)
-        .and_then(|f| read_limited(f, MAX_KEY_FILE_BYTES))
+    let file = open_key_file(path).map_err(cannot)?;
+    // Asked of the open file, not the path: what was checked is what is read.
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(CliError::usage(format!(
+            "{path} is not a regular file (a FIFO, a device or a directory): pass the key file itself"
+        )));
+    }
+    let bytes = read_limited(file, MAX_KEY_FILE_BYTES)
         .map_err(cannot)?
         .ok_or_else(|| {
             CliError::runtime(format!(
@@ -91,13 +99,49 @@ fn read_key_file(path: &str) -> Result<SigningKey, CliError> {
         Ok(text) if text.trim_start().starts_with("-----BEGIN") => SigningKey::from_pem(text),
         _ => SigningKey::from_der(&bytes),
     };
-    key.map_err(|e| CliError::runtime(format!("{path}: {e}")))
+    let key = key.map_err(|e| CliError::runtime(format!("{path}: {e}")))?;
+    warn_if_shared(path, &meta);
+    Ok(key)
+}
+
+/// Opens without blocking: a FIFO given as the key would otherwise wait forever for a
+/// writer, before its type could be checked.
+fn open_key_file(path: &str) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0o4000); // O_NONBLOCK
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0x0004); // O_NONBLOCK
+    options.open(path)
+}
+
+/// A key others can read is used, as ssh would not, because Kubernetes mounts secrets 0644
+/// by default; but never silently.
+fn warn_if_shared(path: &str, meta: &std::fs::Metadata) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "warning: {path} is readable by group or others (mode {mode:04o}): run `chmod 600 {path}`"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, meta);
 }
 
 /// All of `reader` if it holds at most `limit` bytes, `None` if it holds more; never reads
 /// more than `limit + 1` bytes.
-fn read_limited(reader: impl std::io::Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
+fn read_limited(
+    reader: impl std::io::Read,
+    limit: u64,
+) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    // The whole limit up front: a growing buffer would free copies of the key unwiped.
+    let room = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(room));
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)?;
@@ -240,7 +284,10 @@ mod tests {
             source.0
         );
         let small = read_limited(&b"-----BEGIN"[..], MAX_KEY_FILE_BYTES).unwrap();
-        assert_eq!(small.as_deref(), Some(&b"-----BEGIN"[..]));
+        assert_eq!(
+            small.as_ref().map(|b| b.as_slice()),
+            Some(&b"-----BEGIN"[..])
+        );
         let exact = vec![0u8; 65_536];
         assert_eq!(
             read_limited(&exact[..], MAX_KEY_FILE_BYTES)
