@@ -33,7 +33,16 @@
 //! Offline, the `emulator` feature serves Cybrid's identity API on loopback (see
 //! `cybrid_identity::emulator`), and the `cli` feature builds the `cybrid-identity` command.
 //! What is retried and what never is: [`retry`]. Timestamps are [`time::OffsetDateTime`]s of
-//! the `time` crate, re-exported as [`cybrid_identity::time`](time).
+//! the `time` crate, re-exported as [`cybrid_identity::time`](time). Many customers at once,
+//! each attested exactly once however the run is interrupted: [`Book`].
+//!
+//! # Logs
+//!
+//! This crate logs through `log` under the target `cybrid_identity`, and no record of it holds
+//! a token, the client secret or a JWT. ureq's wire layer is another matter: the target
+//! `ureq_proto` writes every request's raw bytes at `trace` (as hex rows), the
+//! `Authorization: Bearer …` header included. Cap it wherever you enable `trace`, e.g.
+//! `RUST_LOG=trace,ureq_proto=debug`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

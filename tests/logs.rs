@@ -1,6 +1,9 @@
 //! Log records through the `log` facade: retries, token fetches and unknown outcomes are
-//! visible under the `cybrid_identity` target, and no record, ours or ureq's, carries a
-//! token, the client secret or a JWT. One test, so that the process-wide logger sees only it.
+//! visible under the `cybrid_identity` target, and no record of this crate, at any level,
+//! carries a token, the client secret or a JWT, even reassembled. ureq's wire layer
+//! (`ureq_proto`) writes request heads at `trace`, the bearer token included, in 16-byte hex
+//! rows: the test shows it does, and that the README's filter (`ureq_proto=debug`) removes
+//! them. One test, so that the process-wide logger sees only it.
 
 mod support;
 
@@ -123,17 +126,83 @@ fn records_name_retries_and_fetches_and_never_a_secret() {
         "{records:#?}"
     );
     let signature = jwt.rsplit('.').next().unwrap();
-    for (_, target, text) in &records {
-        for secret in [TOKEN, SECRET, jwt.as_str(), signature] {
-            assert!(
-                !text.contains(secret),
-                "a record of {target} holds a secret: {text}"
-            );
-        }
+    let secrets = [TOKEN, SECRET, jwt.as_str(), signature];
+    // Read as a person would: every record of a target, its hex rows decoded back to bytes,
+    // joined into one stream, then searched; and each record's text as it stands.
+    let ours = stream(&records, |target, _| target == "cybrid_identity");
+    for secret in secrets {
+        assert_eq!(
+            leaked(&ours, secret),
+            None,
+            "this crate's records hold a secret"
+        );
+    }
+    // ureq's wire layer writes request heads at trace: the token is there, in 16-byte rows.
+    let wire = stream(&records, |target, _| target.starts_with("ureq_proto"));
+    assert!(
+        wire.contains(&format!("authorization: Bearer {TOKEN}")),
+        "ureq_proto at trace no longer writes request heads: update the README"
+    );
+    // The README's filter, `ureq_proto=debug` (trace records of ureq_proto dropped), leaves
+    // no secret in any record of any crate.
+    let filtered = stream(&records, |target, level| {
+        !(target.starts_with("ureq_proto") && level == log::Level::Trace)
+    });
+    for secret in secrets {
+        assert_eq!(
+            leaked(&filtered, secret),
+            None,
+            "a record left by ureq_proto=debug holds a secret"
+        );
     }
     println!(
         "{} records checked, {} from cybrid_identity",
         records.len(),
         records.iter().filter(|r| r.1 == "cybrid_identity").count()
     );
+}
+
+/// The records passing `keep`, in order: hex-dump rows (ureq_proto's `0a1b 2c3d … ascii`)
+/// decoded back to their bytes, other records as their text, each followed by a newline.
+fn stream(
+    records: &[(log::Level, String, String)],
+    keep: impl Fn(&str, log::Level) -> bool,
+) -> String {
+    let mut out = Vec::new();
+    for (_, _, text) in records.iter().filter(|(l, t, _)| keep(t, *l)) {
+        match hex_row(text) {
+            Some(bytes) => out.extend(bytes),
+            None => {
+                out.extend(text.as_bytes());
+                out.push(b'\n');
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The bytes of one hex-dump row: eight groups of four hex digits (`--` past the end), a
+/// space, and sixteen characters.
+fn hex_row(text: &str) -> Option<Vec<u8>> {
+    let groups: Vec<&str> = text.split(' ').take(8).collect();
+    if groups.len() < 8 || groups.iter().any(|g| g.len() != 4) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    for pair in groups.iter().flat_map(|g| [&g[..2], &g[2..]]) {
+        match pair {
+            "--" => {}
+            hex => bytes.push(u8::from_str_radix(hex, 16).ok()?),
+        }
+    }
+    Some(bytes)
+}
+
+/// The longest piece (8 characters or more) of `secret` that `text` holds, if any.
+fn leaked<'s>(text: &str, secret: &'s str) -> Option<&'s str> {
+    let min = 8.min(secret.len());
+    (min..=secret.len())
+        .rev()
+        .flat_map(|n| (0..=secret.len() - n).map(move |i| &secret[i..i + n]))
+        .find(|piece| text.contains(piece))
 }
