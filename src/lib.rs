@@ -175,4 +175,4 @@ pub use models::{
 pub use pages::{IdentityRecords, Pages, VerificationKeys};
 pub use retry::RetryPolicy;
 pub use signer::AttestationSigner;
-pub use wait::WaitOptions;
+pub use wait::{MIN_POLL_INTERVAL, WaitOptions};

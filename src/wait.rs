@@ -56,7 +56,7 @@ impl WaitOptions {
     }
 
     /// Sets the first and the longest pause between polls; neither goes under
-    /// [`MIN_POLL_INTERVAL`] (a zero interval would poll as fast as the network answers).
+    /// [`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL) (a zero interval would poll as fast as the network answers).
     pub fn interval(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_interval = initial.max(MIN_POLL_INTERVAL);
         self.max_interval = max.max(self.initial_interval);
