@@ -66,6 +66,26 @@ fn main() {
         );
     });
 
+    // Hostile input: 16 MiB of junk shaped like a token, refused before anything is decoded.
+    let junk = format!(
+        "{}.{}.{}",
+        "e".repeat(1024),
+        "x".repeat(16 << 20),
+        "s".repeat(342)
+    );
+    let huge = median_us(budget, 20, || {
+        black_box(
+            attestation::check(
+                black_box(&junk),
+                Some(key.verifying_key()),
+                BANK,
+                CUSTOMER,
+                now,
+            )
+            .unwrap_err(),
+        );
+    });
+
     println!("group                          median µs   ratio");
     println!(
         "Attestation::sign              {sign:>9.1}   {:.3} × bare rsa",
@@ -74,4 +94,5 @@ fn main() {
     println!("bare rsa sign (same input)     {raw:>9.1}   1.000");
     println!("SigningKey::from_pem (PKCS#8)  {parse:>9.1}");
     println!("attestation::check (verify)    {verify:>9.1}");
+    println!("attestation::check (16 MiB)    {huge:>9.3}");
 }
