@@ -13,6 +13,7 @@ use crate::redact::escape_controls;
 #[non_exhaustive]
 pub enum Error {
     /// An argument was refused before anything was signed or sent.
+    #[non_exhaustive]
     InvalidInput {
         /// Which argument (`"customer_guid"`, `"per_page"`, …).
         field: &'static str,
@@ -20,6 +21,7 @@ pub enum Error {
         reason: String,
     },
     /// A key could not be read or used.
+    #[non_exhaustive]
     Key {
         /// The kind of problem, for programs that branch on it.
         kind: KeyErrorKind,
@@ -37,6 +39,7 @@ pub enum Error {
     /// The request did not complete: connection, timeout or I/O failure.
     Transport(Box<TransportError>),
     /// A success response's body did not fit the model.
+    #[non_exhaustive]
     Decode {
         /// What was being decoded (`"IdentityRecord"`, …).
         what: &'static str,
@@ -47,21 +50,25 @@ pub enum Error {
         source: DecodeError,
     },
     /// A response body was larger than the configured limit.
+    #[non_exhaustive]
     BodyTooLarge {
         /// The limit in bytes ([`crate::ClientBuilder::max_body_bytes`]).
         limit: u64,
     },
     /// A response body was not valid UTF-8.
+    #[non_exhaustive]
     InvalidUtf8 {
         /// The byte offset of the first invalid sequence.
         valid_up_to: usize,
     },
     /// [`crate::Client::wait_for_identity_record`] reached its deadline before a final state.
+    #[non_exhaustive]
     WaitTimedOut {
         /// The last record seen.
         last: Box<IdentityRecord>,
     },
     /// [`crate::Client::wait_for_verification_key`] reached its deadline before a final state.
+    #[non_exhaustive]
     KeyWaitTimedOut {
         /// The last key seen.
         last: Box<VerificationKey>,
@@ -70,6 +77,7 @@ pub enum Error {
     Pagination(String),
     /// A create call failed after its request may have reached the server, so the object
     /// may exist. It was deliberately not retried: a retry could create a duplicate.
+    #[non_exhaustive]
     OutcomeUnknown {
         /// What to do to find out whether the object exists.
         hint: String,
@@ -77,6 +85,7 @@ pub enum Error {
         source: Box<Error>,
     },
     /// A book's journal could not be used: not a journal, or a write failed.
+    #[non_exhaustive]
     Journal {
         /// The journal's path.
         path: String,
@@ -304,9 +313,14 @@ impl Error {
         }
     }
 
-    /// Whether a timeout ran out.
+    /// Whether a timeout ran out: a call's, or a wait's deadline
+    /// ([`Error::WaitTimedOut`], [`Error::KeyWaitTimedOut`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self.innermost(), Error::Transport(t) if t.kind == TransportErrorKind::Timeout)
+        match self.innermost() {
+            Error::Transport(t) => t.kind == TransportErrorKind::Timeout,
+            Error::WaitTimedOut { .. } | Error::KeyWaitTimedOut { .. } => true,
+            _ => false,
+        }
     }
 
     /// Whether the request never left this machine: the name did not resolve, the
@@ -358,7 +372,11 @@ impl fmt::Display for Error {
                 if !token.body_excerpt.is_empty() {
                     write!(f, ": {}", escape_controls(&token.body_excerpt))?;
                 }
-                write!(f, " (check the client id, secret and scopes)")
+                // Only a refusal of the credentials is about the credentials; a 503 is not.
+                if matches!(token.status, Some(400 | 401)) {
+                    write!(f, " (check the client id, secret and scopes)")?;
+                }
+                Ok(())
             }
             Error::Transport(t) => write!(f, "{} failed: {}", t.request, t.message),
             // The decoder's own words are this error's `source()`.
@@ -416,5 +434,47 @@ impl std::error::Error for Error {
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token_error(status: Option<u16>) -> Error {
+        Error::Token(Box::new(TokenError {
+            status,
+            body_excerpt: String::new(),
+        }))
+    }
+
+    #[test]
+    fn both_waits_are_timeouts_and_the_credentials_hint_is_for_refusals_only() {
+        let record = Error::WaitTimedOut {
+            last: Box::new(serde_json::from_str("{}").unwrap()),
+        };
+        let key = Error::KeyWaitTimedOut {
+            last: Box::new(serde_json::from_str("{}").unwrap()),
+        };
+        assert!(record.is_timeout() && key.is_timeout());
+        assert!(!Error::Pagination("x".into()).is_timeout());
+        for status in [400, 401] {
+            assert_eq!(
+                token_error(Some(status)).to_string(),
+                format!(
+                    "the token endpoint answered {status} (check the client id, secret and scopes)"
+                )
+            );
+        }
+        assert_eq!(
+            token_error(Some(503)).to_string(),
+            "the token endpoint answered 503"
+        );
+        assert_eq!(
+            token_error(None).to_string(),
+            "the token endpoint's answer was unusable"
+        );
+        let alias: crate::Result<u8> = Err(record);
+        assert!(alias.is_err());
     }
 }

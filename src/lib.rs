@@ -164,7 +164,12 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CONNECTIONS,
     DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Environment,
 };
-pub use error::{ApiError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind};
+/// This crate's `Result`: `Result<T>` for `Result<T, cybrid_identity::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub use error::{
+    ApiError, DecodeError, Error, KeyErrorKind, TokenError, TransportError, TransportErrorKind,
+};
 pub use guid::is_guid;
 pub use keys::{SigningKey, VerifyingKey};
 pub use models::{

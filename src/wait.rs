@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::models::IdentityRecord;
+use crate::models::{IdentityRecord, VerificationKey};
 
 /// The shortest pause between two polls: a zero interval would poll as fast as the
 /// network answers.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
 
 type OnChange = Arc<dyn Fn(&IdentityRecord) + Send + Sync>;
+type OnKeyChange = Arc<dyn Fn(&VerificationKey) + Send + Sync>;
 
 /// Settings for waiting until an identity record reaches a final state.
 #[derive(Clone)]
@@ -24,6 +25,7 @@ pub struct WaitOptions {
     /// The longest pause between polls; each pause doubles up to it. Default 2 s.
     pub max_interval: Duration,
     on_change: Option<OnChange>,
+    on_key_change: Option<OnKeyChange>,
 }
 
 impl Default for WaitOptions {
@@ -33,6 +35,7 @@ impl Default for WaitOptions {
             initial_interval: Duration::from_millis(250),
             max_interval: Duration::from_secs(2),
             on_change: None,
+            on_key_change: None,
         }
     }
 }
@@ -44,6 +47,7 @@ impl fmt::Debug for WaitOptions {
             .field("initial_interval", &self.initial_interval)
             .field("max_interval", &self.max_interval)
             .field("on_change", &self.on_change.as_ref().map(|_| "Fn"))
+            .field("on_key_change", &self.on_key_change.as_ref().map(|_| "Fn"))
             .finish()
     }
 }
@@ -67,6 +71,19 @@ impl WaitOptions {
     pub fn on_change(mut self, f: impl Fn(&IdentityRecord) + Send + Sync + 'static) -> Self {
         self.on_change = Some(Arc::new(f));
         self
+    }
+
+    /// Calls `f` with the verification key each time its state changes, the first poll
+    /// included ([`crate::Client::wait_for_verification_key`]).
+    pub fn on_key_change(mut self, f: impl Fn(&VerificationKey) + Send + Sync + 'static) -> Self {
+        self.on_key_change = Some(Arc::new(f));
+        self
+    }
+
+    pub(crate) fn notify_key(&self, key: &VerificationKey) {
+        if let Some(f) = &self.on_key_change {
+            f(key);
+        }
     }
 
     pub(crate) fn notify(&self, record: &IdentityRecord) {
@@ -122,7 +139,8 @@ pub(crate) fn poll_until_final<T, S: PartialEq>(
         if left.is_zero() {
             return Err(timed_out(value));
         }
-        sleep(interval.min(left));
+        // Jittered, so that many waiters started together do not poll in lockstep.
+        sleep(options.jittered(interval).min(left));
         interval = options.next_interval(interval);
     }
 }
@@ -141,10 +159,10 @@ mod tests {
         );
         assert_eq!(
             format!("{zero:?}"),
-            "WaitOptions { timeout: 30s, initial_interval: 10ms, max_interval: 10ms, on_change: None }"
+            "WaitOptions { timeout: 30s, initial_interval: 10ms, max_interval: 10ms, on_change: None, on_key_change: None }"
         );
         let with = WaitOptions::default().on_change(|_| ());
-        assert!(format!("{with:?}").ends_with("on_change: Some(\"Fn\") }"));
+        assert!(format!("{with:?}").ends_with("on_change: Some(\"Fn\"), on_key_change: None }"));
         let base = Duration::from_millis(1000);
         let spread: Vec<Duration> = (0..64).map(|_| zero.jittered(base)).collect();
         assert!(
@@ -186,7 +204,12 @@ mod tests {
         );
         assert_eq!(got.unwrap(), 3);
         assert_eq!(changes.into_inner(), vec![1, 2, 3]);
-        assert_eq!(pauses.into_inner(), vec![250, 500, 1000]);
+        // 250, 500, 1000 ms, each spread by ±20 %.
+        let pauses = pauses.into_inner();
+        assert_eq!(pauses.len(), 3);
+        for (pause, base) in pauses.iter().zip([250u128, 500, 1000]) {
+            assert!((base * 4 / 5..=base * 6 / 5).contains(pause), "{pauses:?}");
+        }
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn ten_times_the_body_limit_is_refused_without_buffering_it() {
         .unwrap_err();
     let after = peak_kib();
     assert!(
-        matches!(err, Error::BodyTooLarge { limit: LIMIT }),
+        matches!(err, Error::BodyTooLarge { limit: LIMIT, .. }),
         "{err:?}"
     );
     assert_eq!(s.count("GET", "/api/identity_records"), 1, "not retried");

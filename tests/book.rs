@@ -225,3 +225,45 @@ fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_zero_interval_is_raised_to_the_floor_and_key_waits_report_changes() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(300))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let signer = signer(&emu);
+    let customer = new_guid();
+    let post = cybrid_identity::PostIdentityRecord::attestation(
+        &customer,
+        signer.sign_for(&customer).unwrap(),
+    );
+    let record = client.create_identity_record(&post).unwrap();
+    let zero = WaitOptions::default().interval(Duration::ZERO, Duration::ZERO);
+    let before = emu
+        .stats()
+        .count("GET /api/identity_records/{identity_record_guid}");
+    client.wait_for(&record, &zero).unwrap();
+    let polls = emu
+        .stats()
+        .count("GET /api/identity_records/{identity_record_guid}")
+        - before;
+    // 300 ms at one poll every 8 ms at the fastest (10 ms less a fifth), and the last one.
+    assert!(polls <= 40, "{polls} polls in 300 ms");
+    let key = cybrid_identity::PostVerificationKey::new(&SigningKey::sandbox(), "nonce").unwrap();
+    let key = client.create_verification_key(&key).unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(20), Duration::from_millis(40))
+        .on_key_change(move |k| {
+            log.lock()
+                .unwrap()
+                .push(k.state.as_ref().unwrap().to_string())
+        });
+    client
+        .wait_for_verification_key(key.guid.as_deref().unwrap(), &options)
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["storing", "verified"]);
+}

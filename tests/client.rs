@@ -400,7 +400,7 @@ fn a_body_over_the_limit_is_a_clear_error() {
         .unwrap();
     let err = c.get_identity_record(REC).unwrap_err();
     assert!(
-        matches!(err, Error::BodyTooLarge { limit: 65536 }),
+        matches!(err, Error::BodyTooLarge { limit: 65536, .. }),
         "{err:?}"
     );
     assert_eq!(
@@ -618,7 +618,9 @@ fn wait_gives_up_at_its_deadline_with_the_last_record() {
         .unwrap_err();
     let elapsed = start.elapsed();
     match &err {
-        Error::WaitTimedOut { last } => assert_eq!(last.state(), Some(&AttestationState::Pending)),
+        Error::WaitTimedOut { last, .. } => {
+            assert_eq!(last.state(), Some(&AttestationState::Pending))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(

@@ -12,7 +12,7 @@ const SANDBOX_SPKI_B64: &str = include_str!("fixtures/sandbox_spki.b64");
 
 fn kind(result: Result<SigningKey, Error>) -> (KeyErrorKind, String) {
     match result {
-        Err(Error::Key { kind, message }) => (kind, message),
+        Err(Error::Key { kind, message, .. }) => (kind, message),
         other => panic!("expected a key error, got {other:?}"),
     }
 }

@@ -395,7 +395,7 @@ fn invalid_utf8_in_a_body_is_an_error_not_replaced() {
         .get_identity_record("1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d")
         .unwrap_err();
     assert!(
-        matches!(err, Error::InvalidUtf8 { valid_up_to: 9 }),
+        matches!(err, Error::InvalidUtf8 { valid_up_to: 9, .. }),
         "{err:?}"
     );
     assert_eq!(s.count("GET", RECORDS), 1);
@@ -419,7 +419,7 @@ fn the_body_limit_guards_token_and_error_bodies_too() {
         .unwrap();
     assert!(matches!(
         c.get_identity_record("1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d"),
-        Err(Error::BodyTooLarge { limit: 100_000 })
+        Err(Error::BodyTooLarge { limit: 100_000, .. })
     ));
     assert_eq!(s.count("POST", "/oauth/token"), 1);
 

@@ -287,7 +287,7 @@ impl Client {
             || self.get_verification_key(guid),
             |key| key.state.clone(),
             VerificationKey::is_final,
-            |_| (),
+            |key| options.notify_key(key),
             |last| Error::KeyWaitTimedOut {
                 last: Box::new(last),
             },
