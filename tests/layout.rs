@@ -69,6 +69,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("emulator", 28),
     ("lib", 29),
     // The command line, a crate of its own.
+    ("bin::suggest", 0),
+    ("bin::failure", 0),
     ("bin::args", 1),
     ("bin::output", 2),
     ("bin::commands", 3),
@@ -76,6 +78,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("bin::commands::batch", 4),
     ("bin::commands::attest", 5),
     ("bin::commands::emulator", 4),
+    ("bin::commands::completions", 4),
     ("bin::commands::jwt", 4),
     ("bin::commands::keys", 4),
     ("bin::commands::records", 4),

@@ -6,7 +6,8 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use cybrid_identity::Error;
+pub use crate::failure::{CliError, error_chain};
+use crate::suggest::closest;
 
 /// A flag a command takes.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +24,8 @@ pub struct Flag {
     pub repeats: bool,
     /// One line for `--help`.
     pub help: &'static str,
+    /// The environment variable used when the flag is absent, shown in `--help`.
+    pub env: Option<&'static str>,
 }
 
 impl Flag {
@@ -35,6 +38,7 @@ impl Flag {
             required: false,
             repeats: false,
             help,
+            env: None,
         }
     }
 
@@ -62,6 +66,14 @@ impl Flag {
         }
     }
 
+    /// The same flag, falling back to the environment variable `var`.
+    pub const fn env(self, var: &'static str) -> Self {
+        Flag {
+            env: Some(var),
+            ..self
+        }
+    }
+
     /// The same flag, repeatable.
     pub const fn repeats(self) -> Self {
         Flag {
@@ -85,6 +97,7 @@ impl Flag {
 }
 
 /// One command: its words, what it takes, and the function that runs it.
+#[derive(Debug)]
 pub struct Command {
     /// `demo`, or a group and a subcommand: `records list`.
     pub name: &'static str,
@@ -121,7 +134,11 @@ impl Command {
         if !self.flags.is_empty() {
             text.push_str("\nFLAGS:\n");
             for flag in self.flags {
-                let _ = writeln!(text, "  {:<24} {}", flag.synopsis(), flag.help);
+                let _ = write!(text, "  {:<24} {}", flag.synopsis(), flag.help);
+                if let Some(var) = flag.env {
+                    let _ = write!(text, " [env: {var}]");
+                }
+                text.push('\n');
             }
         }
         text.push_str(
@@ -142,81 +159,6 @@ pub enum Request<'t> {
     Print(String),
 }
 
-/// A failure for the user: one line, the exit code, and what a program may want to branch on.
-#[derive(Debug)]
-pub struct CliError {
-    pub message: String,
-    pub code: u8,
-    pub status: Option<u16>,
-    pub message_code: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl CliError {
-    /// A usage mistake: exit 2.
-    pub fn usage(message: impl Into<String>) -> Self {
-        CliError {
-            message: format!("{} (see --help)", message.into()),
-            code: 2,
-            status: None,
-            message_code: None,
-            request_id: None,
-        }
-    }
-
-    /// Something went wrong while running: exit 1.
-    pub fn runtime(message: impl Into<String>) -> Self {
-        CliError {
-            code: 1,
-            ..CliError::usage("")
-        }
-        .with_message(message)
-    }
-
-    fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = message.into();
-        self
-    }
-}
-
-/// An error and each of its sources on one line, joined by `": "`.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-impl From<Error> for CliError {
-    fn from(e: Error) -> Self {
-        // A value the library refused before sending anything is a usage mistake.
-        let code = if matches!(e, Error::InvalidInput { .. }) {
-            2
-        } else {
-            1
-        };
-        // Each layer of the error says only its own part (the library follows the Rust API
-        // guidelines); a person reads the whole chain on one line.
-        CliError {
-            message: error_chain(&e),
-            code,
-            status: e.status(),
-            message_code: e.error_response().map(|r| r.message_code.clone()),
-            request_id: e.request_id().map(str::to_owned),
-        }
-    }
-}
-
-impl From<lexopt::Error> for CliError {
-    fn from(e: lexopt::Error) -> Self {
-        CliError::usage(e.to_string())
-    }
-}
-
 /// The parsed flags and operand of one command.
 #[derive(Debug, Default)]
 pub struct Args {
@@ -225,9 +167,15 @@ pub struct Args {
     values: HashMap<&'static str, String>,
     switches: Vec<&'static str>,
     flags: &'static [Flag],
+    commands: &'static [Command],
 }
 
 impl Args {
+    /// Every command the program declares (for `completions`).
+    pub fn commands(&self) -> &'static [Command] {
+        self.commands
+    }
+
     pub fn has(&self, switch: &str) -> bool {
         self.switches.contains(&switch)
     }
@@ -334,7 +282,7 @@ pub fn markdown_table(commands: &[Command]) -> String {
 
 /// Reads the command line against `commands`.
 pub fn parse<'t>(
-    commands: &'t [Command],
+    commands: &'static [Command],
     raw: impl IntoIterator<Item = OsString>,
 ) -> Result<Request<'t>, CliError> {
     use lexopt::prelude::*;
@@ -393,6 +341,7 @@ pub fn parse<'t>(
         return Err(CliError::usage(format!("{name} is required")));
     }
     args.flags = command.flags;
+    args.commands = commands;
     Ok(Request::Run(command, args))
 }
 
@@ -408,7 +357,20 @@ fn resolve<'t>(commands: &'t [Command], words: &[String]) -> Result<Option<&'t C
     if is_group && words.len() == 1 {
         return Ok(None);
     }
-    Err(CliError::usage(format!("unknown command {name:?}")))
+    // The names a word in that place could have been: the group's subcommands, or every
+    // command's first word.
+    let (prefix, typed) = match words {
+        [group, sub] => (format!("{group} "), sub.as_str()),
+        _ => (String::new(), words[words.len() - 1].as_str()),
+    };
+    let names = commands.iter().filter_map(|c| {
+        let rest = c.name.strip_prefix(prefix.as_str())?;
+        Some(rest.split(' ').next().unwrap_or(rest))
+    });
+    let hint = closest(typed, names)
+        .map(|n| format!("; did you mean `{prefix}{n}`?"))
+        .unwrap_or_default();
+    Err(CliError::usage(format!("unknown command {name:?}{hint}")))
 }
 
 fn take_flag(
@@ -426,7 +388,10 @@ fn take_flag(
         return Err(CliError::usage(if known {
             format!("--{name} does not apply to this command")
         } else {
-            format!("unknown option --{name}")
+            let hint = closest(name, command.flags.iter().map(|f| f.name))
+                .map(|n| format!("; did you mean `--{n}`?"))
+                .unwrap_or_default();
+            format!("unknown option --{name}{hint}")
         }));
     };
     if flag.value.is_none() {

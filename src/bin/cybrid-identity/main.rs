@@ -6,13 +6,15 @@
 mod args;
 mod commands;
 mod demo;
+mod failure;
 mod output;
+mod suggest;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use args::{Command, Request};
-use commands::{attest, emulator, jwt, keys, records};
+use commands::{attest, completions, emulator, jwt, keys, records};
 use output::out;
 
 /// Every command, in the order `--help` and the README list them.
@@ -32,6 +34,7 @@ const COMMANDS: &[Command] = &[
     keys::CREATE,
     keys::GET,
     keys::LIST,
+    completions::COMPLETIONS,
 ];
 
 fn main() -> ExitCode {
@@ -99,6 +102,70 @@ mod tests {
             parsed.value("shard"),
             Some(format!("{}/{completions}", completions - 1).as_str()),
             "--shard K/N with N the Job's completions"
+        );
+    }
+
+    #[test]
+    fn the_bash_completions_name_every_command_and_flag_and_parse() {
+        let script = commands::completions::bash(COMMANDS);
+        for c in COMMANDS {
+            for word in c.name.split(' ') {
+                assert!(script.contains(word), "{}", c.name);
+            }
+            for f in c.flags {
+                assert!(
+                    script.contains(&format!("--{}", f.name)),
+                    "{} --{}",
+                    c.name,
+                    f.name
+                );
+            }
+        }
+        let mut bash = std::process::Command::new("bash")
+            .arg("-n")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(bash.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+        drop(bash.stdin.take());
+        assert!(bash.wait().unwrap().success(), "bash -n refused:\n{script}");
+    }
+
+    #[test]
+    fn mistyped_commands_and_flags_get_the_nearest_declared_name() {
+        let raw = |words: &[&str]| {
+            words
+                .iter()
+                .map(|w| (*w).into())
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        let message = |words: &[&str]| match args::parse(COMMANDS, raw(words)) {
+            Err(e) => e.message,
+            Ok(_) => panic!("{words:?} parsed"),
+        };
+        assert_eq!(
+            message(&["records", "lsit"]),
+            "unknown command \"records lsit\"; did you mean `records list`? (see --help)"
+        );
+        assert_eq!(
+            message(&["recrods"]),
+            "unknown command \"recrods\"; did you mean `records`? (see --help)"
+        );
+        assert_eq!(
+            message(&["records", "list", "--per-pag", "3"]),
+            "unknown option --per-pag; did you mean `--per-page`? (see --help)"
+        );
+        assert_eq!(
+            message(&["records", "list", "--zzz"]),
+            "unknown option --zzz (see --help)"
+        );
+        let help = match args::parse(COMMANDS, raw(&["attest", "--help"])) {
+            Ok(args::Request::Print(text)) => text,
+            _ => panic!("attest --help"),
+        };
+        assert!(
+            help.contains("PKCS#1 [env: CYBRID_ATTESTATION_SIGNING_KEY]"),
+            "{help}"
         );
     }
 

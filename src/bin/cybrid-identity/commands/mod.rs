@@ -4,6 +4,7 @@
 pub mod attest;
 pub mod batch;
 pub mod book_file;
+pub mod completions;
 pub mod emulator;
 pub mod jwt;
 pub mod keys;
@@ -28,8 +29,9 @@ const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 pub const KEY: Flag = Flag::value(
     "key",
     "FILE",
-    "the signing key: PEM or DER, PKCS#8 or PKCS#1 (else CYBRID_ATTESTATION_SIGNING_KEY)",
-);
+    "the signing key: PEM or DER, PKCS#8 or PKCS#1",
+)
+.env("CYBRID_ATTESTATION_SIGNING_KEY");
 pub const SANDBOX: Flag = Flag::switch("sandbox", "sign with the sandbox key Cybrid publishes");
 pub const BANK: Flag = Flag::value("bank", "GUID", "the bank's guid (the token's iss)");
 pub const CUSTOMER: Flag = Flag::value("customer", "GUID", "the customer's guid");

@@ -1,0 +1,79 @@
+//! [`CliError`]: a failure as the command line reports it: one line, an exit code, and what
+//! a program reading `--json` may branch on.
+
+use cybrid_identity::Error;
+
+/// A failure for the user: one line, the exit code, and what a program may want to branch on.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub code: u8,
+    pub status: Option<u16>,
+    pub message_code: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl CliError {
+    /// A usage mistake: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            message: format!("{} (see --help)", message.into()),
+            code: 2,
+            status: None,
+            message_code: None,
+            request_id: None,
+        }
+    }
+
+    /// Something went wrong while running: exit 1.
+    pub fn runtime(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            ..CliError::usage("")
+        }
+        .with_message(message)
+    }
+
+    fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+}
+
+/// An error and each of its sources on one line, joined by `": "`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        // A value the library refused before sending anything is a usage mistake.
+        let code = if matches!(e, Error::InvalidInput { .. }) {
+            2
+        } else {
+            1
+        };
+        // Each layer of the error says only its own part (the library follows the Rust API
+        // guidelines); a person reads the whole chain on one line.
+        CliError {
+            message: error_chain(&e),
+            code,
+            status: e.status(),
+            message_code: e.error_response().map(|r| r.message_code.clone()),
+            request_id: e.request_id().map(str::to_owned),
+        }
+    }
+}
+
+impl From<lexopt::Error> for CliError {
+    fn from(e: lexopt::Error) -> Self {
+        CliError::usage(e.to_string())
+    }
+}
