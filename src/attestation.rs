@@ -53,6 +53,7 @@ pub fn subject(customer_guid: &str) -> String {
 /// # Ok::<_, cybrid_identity::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct Attestation {
     bank_guid: String,
     customer_guid: String,

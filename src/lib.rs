@@ -115,6 +115,21 @@ struct ReadmeDoctests;
 /// };
 /// ```
 ///
+/// A builder dropped unused is a mistake the compiler names (`#[must_use]`):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn main() {
+///     cybrid_identity::Client::builder().max_retries(0);
+/// }
+/// ```
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn main() {
+///     cybrid_identity::WaitOptions::default().timeout(std::time::Duration::from_secs(1));
+/// }
+/// ```
+///
 /// A `match` on an enum that may grow needs a wildcard; without one it does not compile:
 ///
 /// ```compile_fail

@@ -25,6 +25,7 @@ use time::macros::format_description;
 /// The retry settings of a client: build one from [`RetryPolicy::default`] with the
 /// `with_*` methods and hand it to [`crate::ClientBuilder::retry_policy`].
 #[derive(Clone)]
+#[must_use]
 pub struct RetryPolicy {
     /// How many times a call may be retried after its first attempt (0: never).
     pub(crate) max_retries: u32,
@@ -83,6 +84,7 @@ impl RetryPolicy {
 
     /// Replaces the jitter source: a function returning a fraction in `[0, 1)`. Tests pass a
     /// constant to make every wait exact.
+    #[doc(hidden)]
     pub fn with_jitter(mut self, jitter: impl Fn() -> f64 + Send + Sync + 'static) -> Self {
         self.jitter = Arc::new(jitter);
         self

@@ -17,6 +17,7 @@ type OnKeyChange = Arc<dyn Fn(&VerificationKey) + Send + Sync>;
 
 /// Settings for waiting until an identity record reaches a final state.
 #[derive(Clone)]
+#[must_use]
 pub struct WaitOptions {
     /// Give up after this long. Default 30 s, as Cybrid's own demo does.
     pub timeout: Duration,

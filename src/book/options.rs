@@ -20,6 +20,7 @@ pub const GROUP_SIZE: usize = 100;
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[must_use]
 pub struct AttestOptions {
     /// Requests in flight at most (1 or more; 8 by default).
     pub concurrency: usize,
@@ -46,21 +47,18 @@ pub const DEFAULT_SETTLE: Duration = Duration::from_secs(60);
 
 impl AttestOptions {
     /// Requests in flight at most (0 is taken as 1).
-    #[must_use]
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
     }
 
     /// The settle period (see the [module docs](crate::book)).
-    #[must_use]
     pub fn settle(mut self, settle: Duration) -> Self {
         self.settle = settle;
         self
     }
 
     /// The wait for each record's final state.
-    #[must_use]
     pub fn wait(mut self, wait: WaitOptions) -> Self {
         self.wait = wait;
         self

@@ -66,6 +66,7 @@ impl std::str::FromStr for Environment {
 
 /// Builds a [`Client`](super::Client). Every setting has a default; only credentials are required.
 #[derive(Clone, Debug)]
+#[must_use]
 pub struct ClientBuilder {
     environment: Environment,
     base_url: Option<String>,
@@ -103,6 +104,18 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// A builder with every default (the same as [`Client::builder`](super::Client::builder)).
+    ///
+    /// ```
+    /// use cybrid_identity::ClientBuilder;
+    /// let client = ClientBuilder::new().bearer_token("token").build()?;
+    /// assert_eq!(client.base_url(), "https://bank.sandbox.cybrid.app");
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Sandbox or production (default: sandbox). Sets both URLs unless they are set explicitly.
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
@@ -198,7 +211,8 @@ impl ClientBuilder {
     }
 
     /// Replaces how the client pauses between retries and polls (default: `std::thread::sleep`).
-    /// Tests use it to record waits instead of sleeping.
+    /// A test hook: tests record waits instead of sleeping.
+    #[doc(hidden)]
     pub fn sleep_with(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
         self.sleep = SleepFn(Arc::new(sleep));
         self

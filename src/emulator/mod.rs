@@ -55,6 +55,7 @@ pub fn new_guid() -> String {
 
 /// Builds an [`Emulator`].
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct EmulatorBuilder {
     port: u16,
     transition: Duration,

@@ -8,6 +8,7 @@ pub const MAX_PER_PAGE: u32 = 100;
 /// Values are checked when the request is built (`per_page` 1..=100, guids of 32 letters or
 /// digits), so a bad value is an [`crate::Error::InvalidInput`] before any request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
 pub struct ListParams {
     pub(crate) customer_guids: Vec<String>,
     pub(crate) page: Option<u32>,
