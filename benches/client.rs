@@ -126,7 +126,7 @@ fn overhead() {
             .unwrap();
     }
     let guid = client
-        .list_identity_records(&ListParams::new())
+        .list_identity_records(ListParams::new())
         .unwrap()
         .objects[0]
         .guid
@@ -476,7 +476,7 @@ fn child(args: &[String]) {
             let client = Client::from_env().unwrap();
             let mut n = 0u64;
             for record in
-                client.identity_records(&ListParams::new().customer_guid(who).per_page(100))
+                client.identity_records(ListParams::new().customer_guid(who).per_page(100))
             {
                 black_box(record.unwrap());
                 n += 1;

@@ -10,12 +10,12 @@
 //! ([`attestation::check`]), and talks to the API through one blocking [`Client`].
 //!
 //! ```no_run
-//! use cybrid_identity::{Attestation, Client, ListParams, PostIdentityRecord, SigningKey, WaitOptions};
+//! use cybrid_identity::{Attestation, Client, KeyListParams, PostIdentityRecord, SigningKey, WaitOptions};
 //!
 //! // CYBRID_CLIENT_ID, CYBRID_CLIENT_SECRET, … (see `Client::from_env`).
 //! let client = Client::from_env()?;
 //! // The bank's verification key: in the sandbox, the first one is the default key.
-//! let keys = client.list_verification_keys(&ListParams::new())?;
+//! let keys = client.list_verification_keys(KeyListParams::new())?;
 //! let key = keys.objects.first();
 //! // A missing guid signs nothing: `sign` refuses it with an `Error::InvalidInput`.
 //! let kid = key.and_then(|k| k.guid.as_deref()).unwrap_or_default();
@@ -189,8 +189,8 @@ pub use guid::is_guid;
 pub use keys::{SigningKey, VerifyingKey};
 pub use models::{
     AttestationDetails, AttestationState, ErrorResponse, FailureCode, IdentityRecord,
-    IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey, VerificationKey,
-    VerificationKeyFailureCode, VerificationKeyList, VerificationKeyState,
+    IdentityRecordList, KeyListParams, ListParams, PostIdentityRecord, PostVerificationKey,
+    VerificationKey, VerificationKeyFailureCode, VerificationKeyList, VerificationKeyState,
 };
 pub use pages::{IdentityRecords, Pages, VerificationKeys};
 pub use retry::RetryPolicy;

@@ -101,7 +101,7 @@ fn records_per_customer(emu: &Emulator, customers: &[String]) -> Vec<usize> {
         .iter()
         .map(|c| {
             client
-                .identity_records(&ListParams::new().customer_guid(c))
+                .identity_records(ListParams::new().customer_guid(c))
                 .count()
         })
         .collect()

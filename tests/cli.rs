@@ -519,7 +519,7 @@ fn records_keys_and_attest_against_the_emulator() {
         .unwrap();
     assert_eq!(
         client
-            .list_identity_records(&ListParams::new())
+            .list_identity_records(ListParams::new())
             .unwrap()
             .total,
         2

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cybrid_identity::{
-    AttestationState, Client, Error, FailureCode, IdentityRecord, ListParams, PostIdentityRecord,
-    PostVerificationKey, SigningKey, WaitOptions,
+    AttestationState, Client, Error, FailureCode, IdentityRecord, KeyListParams, ListParams,
+    PostIdentityRecord, PostVerificationKey, SigningKey, WaitOptions,
 };
 use serde_json::{Value, json};
 use support::{Reply, ScriptedServer, json, raw, token, with_header};
@@ -95,7 +95,7 @@ fn every_call_sends_exactly_the_contract() {
     );
     let list = c
         .list_identity_records(
-            &ListParams::new()
+            ListParams::new()
                 .customer_guid(CUST)
                 .customer_guid(CUST2)
                 .page(0)
@@ -116,7 +116,7 @@ fn every_call_sends_exactly_the_contract() {
         Some("SHA256:abc")
     );
     assert_eq!(
-        c.list_verification_keys(&ListParams::new().per_page(10))
+        c.list_verification_keys(KeyListParams::new().per_page(10))
             .unwrap()
             .total,
         1
@@ -423,7 +423,7 @@ fn a_success_that_does_not_fit_names_the_field() {
         )
     });
     let err = client(&s)
-        .list_identity_records(&ListParams::new())
+        .list_identity_records(ListParams::new())
         .unwrap_err();
     match &err {
         Error::Decode { what, field, .. } => assert_eq!(
@@ -441,7 +441,7 @@ fn a_success_that_does_not_fit_names_the_field() {
         json(200, json!({"page": 0, "per_page": 1, "objects": []}))
     });
     let err = client(&s)
-        .list_identity_records(&ListParams::new())
+        .list_identity_records(ListParams::new())
         .unwrap_err();
     // The decoder's words are the error's source, not repeated in its own message.
     let source = std::error::Error::source(&err).map(ToString::to_string);
@@ -531,7 +531,7 @@ fn paged(total: usize, repeat_from: Option<u64>) -> ScriptedServer {
 fn the_iterator_walks_three_pages_and_stops_at_total() {
     let s = paged(25, None);
     let guids: Vec<String> = client(&s)
-        .identity_records(&ListParams::new().per_page(10))
+        .identity_records(ListParams::new().per_page(10))
         .map(|r| r.unwrap().guid.unwrap())
         .collect();
     assert_eq!(guids.len(), 25);
@@ -552,7 +552,7 @@ fn the_iterator_walks_three_pages_and_stops_at_total() {
 fn the_iterator_stops_with_an_error_on_a_repeated_page() {
     let s = paged(1000, Some(1));
     let results: Vec<_> = client(&s)
-        .identity_records(&ListParams::new().per_page(10))
+        .identity_records(ListParams::new().per_page(10))
         .collect();
     assert_eq!(results.len(), 21);
     assert!(results[..20].iter().all(Result::is_ok));
@@ -600,7 +600,11 @@ fn wait_polls_with_backoff_and_reports_each_state() {
         .iter()
         .map(Duration::as_millis)
         .collect();
-    assert_eq!(ms, vec![250, 500, 1000, 2000]);
+    // 250, 500, 1000, 2000 ms, each spread by ±20 % so that waiters do not poll in lockstep.
+    assert_eq!(ms.len(), 4, "{ms:?}");
+    for (pause, base) in ms.iter().zip([250u128, 500, 1000, 2000]) {
+        assert!((base * 4 / 5..=base * 6 / 5).contains(pause), "{ms:?}");
+    }
 }
 
 #[test]
@@ -696,14 +700,14 @@ fn bad_arguments_never_reach_the_network() {
         Err(Error::InvalidInput { .. })
     ));
     assert!(matches!(
-        c.list_identity_records(&ListParams::new().per_page(101)),
+        c.list_identity_records(ListParams::new().per_page(101)),
         Err(Error::InvalidInput {
             field: "per_page",
             ..
         })
     ));
     assert!(matches!(
-        c.list_identity_records(&ListParams::new().per_page(0)),
+        c.list_identity_records(ListParams::new().per_page(0)),
         Err(Error::InvalidInput {
             field: "per_page",
             ..

@@ -8,8 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
 use cybrid_identity::{
-    Attestation, AttestationState, Client, Error, FailureCode, IdentityRecord, ListParams,
-    PostIdentityRecord, PostVerificationKey, SigningKey, VerificationKeyFailureCode,
+    Attestation, AttestationState, Client, Error, FailureCode, IdentityRecord, KeyListParams,
+    ListParams, PostIdentityRecord, PostVerificationKey, SigningKey, VerificationKeyFailureCode,
     VerificationKeyState, WaitOptions,
 };
 use serde_json::{Value, json};
@@ -85,7 +85,7 @@ fn the_whole_flow_through_the_public_client() {
         .start()
         .unwrap();
     let client = emu.client().unwrap();
-    let keys = client.list_verification_keys(&ListParams::new()).unwrap();
+    let keys = client.list_verification_keys(KeyListParams::new()).unwrap();
     let default_key = &keys.objects[0];
     assert_eq!(
         default_key.guid.as_deref(),
@@ -117,7 +117,7 @@ fn the_whole_flow_through_the_public_client() {
         vec!["storing", "pending", "verified"]
     );
     let listed = client
-        .list_identity_records(&ListParams::new().customer_guid(CUSTOMER))
+        .list_identity_records(ListParams::new().customer_guid(CUSTOMER))
         .unwrap();
     assert_eq!(listed.total, 1);
     assert_eq!(listed.objects[0].guid, created.guid);
@@ -303,7 +303,7 @@ fn error_shapes_401_403_404_400() {
     assert!(!err.is_outcome_unknown());
     assert_eq!(
         client
-            .list_verification_keys(&ListParams::new())
+            .list_verification_keys(KeyListParams::new())
             .unwrap_err()
             .status(),
         Some(403)
@@ -439,9 +439,9 @@ fn expired_tokens_are_refused_and_the_client_renews() {
         .start()
         .unwrap();
     let client = emu.client().unwrap();
-    client.list_identity_records(&ListParams::new()).unwrap();
+    client.list_identity_records(ListParams::new()).unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    client.list_identity_records(&ListParams::new()).unwrap();
+    client.list_identity_records(ListParams::new()).unwrap();
     assert_eq!(emu.stats().token_requests, 2);
 }
 
@@ -505,7 +505,7 @@ fn verification_keys_are_checked_with_their_nonce_signature() {
         Some(VerificationKeyFailureCode::InvalidPublicKey)
     );
 
-    let listed = client.list_verification_keys(&ListParams::new()).unwrap();
+    let listed = client.list_verification_keys(KeyListParams::new()).unwrap();
     assert_eq!(listed.total, 4);
     assert_eq!(
         listed.objects[0].guid.as_deref(),
@@ -543,7 +543,7 @@ fn list_filters_and_pages_250_records_newest_first() {
         );
     }
     let all: Vec<String> = client
-        .identity_records(&ListParams::new())
+        .identity_records(ListParams::new())
         .map(|r| r.unwrap().guid.unwrap())
         .collect();
     let newest_first: Vec<String> = created.iter().rev().cloned().collect();
@@ -554,7 +554,7 @@ fn list_filters_and_pages_250_records_newest_first() {
         "100 + 100 + 50"
     );
     let page = client
-        .list_identity_records(&ListParams::new().customer_guid(OTHER).per_page(100))
+        .list_identity_records(ListParams::new().customer_guid(OTHER).per_page(100))
         .unwrap();
     assert_eq!((page.total, page.objects.len()), (50, 50));
     assert!(
@@ -564,7 +564,7 @@ fn list_filters_and_pages_250_records_newest_first() {
     );
     let both = client
         .list_identity_records(
-            &ListParams::new()
+            ListParams::new()
                 .customer_guid(OTHER)
                 .customer_guid(CUSTOMER)
                 .page(2)
@@ -573,7 +573,7 @@ fn list_filters_and_pages_250_records_newest_first() {
         .unwrap();
     assert_eq!((both.total, both.page, both.objects.len()), (250, 2, 50));
     let beyond = client
-        .list_identity_records(&ListParams::new().page(9).per_page(100))
+        .list_identity_records(ListParams::new().page(9).per_page(100))
         .unwrap();
     assert_eq!((beyond.total, beyond.objects.len()), (250, 0));
 }
@@ -754,7 +754,7 @@ fn a_dropped_create_reports_an_unknown_outcome_and_never_duplicates() {
     assert_eq!(stats.records, 1);
     assert_eq!(
         client
-            .list_identity_records(&ListParams::new().customer_guid(CUSTOMER))
+            .list_identity_records(ListParams::new().customer_guid(CUSTOMER))
             .unwrap()
             .total,
         1
@@ -766,11 +766,9 @@ fn dropping_the_emulator_frees_its_port() {
     let emu = fast();
     let port = emu.port();
     let client = emu.client().unwrap();
-    client.list_identity_records(&ListParams::new()).unwrap();
+    client.list_identity_records(ListParams::new()).unwrap();
     drop(emu);
-    let err = client
-        .list_identity_records(&ListParams::new())
-        .unwrap_err();
+    let err = client.list_identity_records(ListParams::new()).unwrap_err();
     assert!(
         err.is_connect() || matches!(err, Error::Transport(_) | Error::Token(_)),
         "{err:?}"

@@ -393,7 +393,7 @@ fn after_random_bytes_a_normal_get_still_works() {
     let client = emu.client().unwrap();
     assert!(
         client
-            .list_verification_keys(&cybrid_identity::ListParams::new())
+            .list_verification_keys(cybrid_identity::KeyListParams::new())
             .is_ok()
     );
 }

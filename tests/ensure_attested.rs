@@ -58,7 +58,7 @@ fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
 
 fn records_of(client: &Client, customer: &str) -> usize {
     client
-        .list_identity_records(&ListParams::new().customer_guid(customer))
+        .list_identity_records(ListParams::new().customer_guid(customer))
         .unwrap()
         .objects
         .len()

@@ -88,7 +88,7 @@ fn records_name_retries_and_fetches_and_never_a_secret() {
         .create_identity_record(&PostIdentityRecord::attestation(G, jwt.clone()))
         .unwrap_err();
     assert!(err.is_outcome_unknown(), "{err}");
-    assert!(client.list_identity_records(&ListParams::new()).is_ok());
+    assert!(client.list_identity_records(ListParams::new()).is_ok());
 
     let records = LOGGER.0.lock().unwrap().clone();
     let ours = |level: log::Level, words: &str| {

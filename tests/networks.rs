@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use cybrid_identity::emulator::Emulator;
 use cybrid_identity::{
-    Attestation, Client, ClientBuilder, Error, ListParams, PostIdentityRecord, SigningKey,
-    TransportErrorKind, WaitOptions,
+    Attestation, Client, ClientBuilder, Error, KeyListParams, ListParams, PostIdentityRecord,
+    SigningKey, TransportErrorKind, WaitOptions,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -374,9 +374,7 @@ fn a_server_echoing_the_token_or_the_secret_never_gets_them_printed() {
         .client_credentials("id", "the-client-secret")
         .build()
         .unwrap();
-    let err = client
-        .list_identity_records(&ListParams::new())
-        .unwrap_err();
+    let err = client.list_identity_records(ListParams::new()).unwrap_err();
     for shown in [err.to_string(), format!("{err:?}")] {
         assert!(
             !shown.contains("live-token-0123456789") && !shown.contains("the-client-secret"),
@@ -539,7 +537,7 @@ fn proxy_child() {
         ok(emu
             .client()
             .unwrap()
-            .list_verification_keys(&ListParams::new()))
+            .list_verification_keys(KeyListParams::new()))
     );
     let loopback = emu
         .client_builder()
@@ -548,7 +546,7 @@ fn proxy_child() {
         .unwrap();
     println!(
         "LOOPBACK={}",
-        ok(loopback.list_verification_keys(&ListParams::new()))
+        ok(loopback.list_verification_keys(KeyListParams::new()))
     );
     let kind = |builder: ClientBuilder| {
         let client = builder

@@ -345,7 +345,7 @@ fn the_token_endpoint_is_retried_after_a_500() {
         )
         .build()
         .unwrap();
-    client.list_identity_records(&ListParams::new()).unwrap();
+    client.list_identity_records(ListParams::new()).unwrap();
     assert_eq!(s.count("POST", "/oauth/token"), 2);
     assert_eq!(s.count("GET", RECORDS), 1);
     assert_eq!(pauses.millis(), vec![500]);
@@ -518,7 +518,7 @@ fn no_arrangement_of_faults_makes_a_create_produce_two_records() {
     let posts = emu.stats().count("POST /api/identity_records");
     for customer in &customers {
         let n = client
-            .list_identity_records(&ListParams::new().customer_guid(customer))
+            .list_identity_records(ListParams::new().customer_guid(customer))
             .unwrap()
             .total;
         assert!(n <= 1, "customer {customer} has {n} records");

@@ -83,7 +83,7 @@ fn a_2xx_that_echoes_the_token_where_a_number_belongs_keeps_the_field_not_the_va
         )
     });
     let err = client(&server)
-        .list_identity_records(&ListParams::new())
+        .list_identity_records(ListParams::new())
         .unwrap_err();
     let text = shown(&err);
     assert_eq!(leaked(&text, TOKEN), None, "{text}");

@@ -21,8 +21,8 @@ pub use builder::{
 use crate::api;
 use crate::error::Error;
 use crate::models::{
-    IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord, PostVerificationKey,
-    VerificationKey, VerificationKeyList,
+    IdentityRecord, IdentityRecordList, KeyListParams, ListParams, PostIdentityRecord,
+    PostVerificationKey, VerificationKey, VerificationKeyList,
 };
 use crate::pages::{IdentityRecords, Pages, VerificationKeys};
 use crate::wait::{WaitOptions, poll_until_final};
@@ -152,18 +152,21 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for bad params, checked before sending.
-    pub fn list_identity_records(&self, params: &ListParams) -> Result<IdentityRecordList, Error> {
-        let request = api::list_identity_records(params)?;
+    pub fn list_identity_records(
+        &self,
+        params: impl Into<ListParams>,
+    ) -> Result<IdentityRecordList, Error> {
+        let request = api::list_identity_records(&params.into())?;
         self.inner.execute(&request)
     }
 
     /// Every identity record matching `params`, page by page (100 a page unless `params`
     /// says otherwise). Holds one page at a time, stops after the server's `total`, and
     /// ends with an error rather than loop if the server sends the same page twice.
-    pub fn identity_records(&self, params: &ListParams) -> IdentityRecords {
+    pub fn identity_records(&self, params: impl Into<ListParams>) -> IdentityRecords {
         self.walk(
             "records",
-            params,
+            &params.into(),
             |client, page| {
                 let list = client.list_identity_records(page)?;
                 Ok((list.objects, list.total))
@@ -256,12 +259,12 @@ impl Client {
 
     /// Every verification key of the bank, page by page, as [`Client::identity_records`]
     /// walks records.
-    pub fn verification_keys(&self, params: &ListParams) -> VerificationKeys {
+    pub fn verification_keys(&self, params: impl Into<KeyListParams>) -> VerificationKeys {
         self.walk(
             "keys",
-            params,
+            &ListParams::from(params.into()),
             |client, page| {
-                let list = client.list_verification_keys(page)?;
+                let list = client.keys_page(page)?;
                 Ok((list.objects, list.total))
             },
             |key| key.guid.clone(),
@@ -300,8 +303,13 @@ impl Client {
     /// [`Error::InvalidInput`] for bad params (a customer filter, which keys do not take).
     pub fn list_verification_keys(
         &self,
-        params: &ListParams,
+        params: impl Into<KeyListParams>,
     ) -> Result<VerificationKeyList, Error> {
+        self.keys_page(&ListParams::from(params.into()))
+    }
+
+    /// One page of keys, for the pager (which pages with `ListParams`).
+    fn keys_page(&self, params: &ListParams) -> Result<VerificationKeyList, Error> {
         let request = api::list_verification_keys(params)?;
         self.inner.execute(&request)
     }

@@ -19,7 +19,7 @@ pub use identity_record::{
     AttestationDetails, IdentityRecord, IdentityRecordList, PostAttestationDetails,
     PostIdentityRecord,
 };
-pub use list_params::{ListParams, MAX_PER_PAGE};
+pub use list_params::{KeyListParams, ListParams, MAX_PER_PAGE};
 pub use verification_key::{
     MAX_NONCE_CHARS, PostVerificationKey, VerificationKey, VerificationKeyList,
 };

@@ -145,7 +145,7 @@ fn demo(args: &Args) -> Result<ExitCode, CliError> {
     );
 
     let good = create_and_wait(&client, &say, "4", &customer, token)?;
-    let listed = client.list_identity_records(&ListParams::new().customer_guid(&customer))?;
+    let listed = client.list_identity_records(ListParams::new().customer_guid(&customer))?;
     say.say(
         "list",
         &format!(

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cybrid_identity::emulator::new_guid;
-use cybrid_identity::{PostVerificationKey, SigningKey, VerificationKeyState, WaitOptions};
+use cybrid_identity::{
+    KeyListParams, PostVerificationKey, SigningKey, VerificationKeyState, WaitOptions,
+};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
@@ -165,7 +167,15 @@ fn get(args: &Args) -> Result<ExitCode, CliError> {
 }
 
 fn list(args: &Args) -> Result<ExitCode, CliError> {
-    let list = client()?.list_verification_keys(&super::list_params(args)?)?;
+    let mut params = KeyListParams::new();
+    if let Some(page) = args.number("page")? {
+        // The flags' declared ranges are those of a u32.
+        params = params.page(u32::try_from(page).unwrap_or(u32::MAX));
+    }
+    if let Some(per_page) = args.number("per-page")? {
+        params = params.per_page(u32::try_from(per_page).unwrap_or(u32::MAX));
+    }
+    let list = client()?.list_verification_keys(params)?;
     if args.json {
         print_json(&list);
     } else {

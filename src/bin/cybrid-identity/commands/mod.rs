@@ -14,8 +14,8 @@ use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
 use cybrid_identity::{
-    AttestationState, Client, Error, IdentityRecord, ListParams, SigningKey, VerificationKey,
-    VerificationKeyState, WaitOptions,
+    AttestationState, Client, Error, IdentityRecord, KeyListParams, ListParams, SigningKey,
+    VerificationKey, VerificationKeyState, WaitOptions,
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -197,7 +197,7 @@ pub fn wait(
 /// The bank's first verified verification key.
 pub fn default_key(client: &Client) -> Result<VerificationKey, CliError> {
     client
-        .list_verification_keys(&ListParams::new())?
+        .list_verification_keys(KeyListParams::new())?
         .objects
         .into_iter()
         .find(|k| k.state == Some(VerificationKeyState::Verified))

@@ -1,0 +1,162 @@
+//! The parts an [`Error`](super::Error) carries: the server's answer, the token endpoint's,
+//! the transport's failure, why a key or a body was refused.
+
+use std::fmt;
+
+use crate::models::ErrorResponse;
+use crate::redact::escape_controls;
+
+/// Why a success body did not fit its model, in the decoder's words with the server's
+/// values left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    message: String,
+    eof: bool,
+}
+
+impl DecodeError {
+    pub(crate) fn from_serde(error: &serde_json::Error) -> Self {
+        DecodeError {
+            message: crate::redact::without_values(&error.to_string()),
+            eof: error.is_eof(),
+        }
+    }
+
+    /// Whether the body ended before the value did (an answer cut short).
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::redact::escape_controls(&self.message))
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Why a key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyErrorKind {
+    /// Not a PEM block, or a PEM block of an unexpected type.
+    NotPem,
+    /// The key is encrypted with a passphrase.
+    Encrypted,
+    /// A key, but not RSA.
+    NotRsa,
+    /// A public key where a private key was needed.
+    NotPrivate,
+    /// The bytes do not decode as the key they claim to be.
+    Malformed,
+    /// Shorter than [`crate::keys::MIN_KEY_BITS`].
+    TooShort,
+    /// Longer than [`crate::keys::MAX_KEY_BITS`].
+    TooLong,
+}
+
+/// A non-success answer from the Bank API.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The parsed `ErrorResponse`, when the body was one.
+    pub response: Option<ErrorResponse>,
+    /// The request id header (`x-request-id`), when the server sent one: quote it to Cybrid support.
+    pub request_id: Option<String>,
+    /// The first bytes of a body that was not an `ErrorResponse` (an HTML page from a proxy, …).
+    pub body_excerpt: Option<String>,
+    /// `Retry-After`, when sent, as the raw header value.
+    pub retry_after: Option<String>,
+}
+
+/// A failure of the OAuth 2.0 token endpoint.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenError {
+    /// HTTP status, or `None` when the answer was 200 but unusable.
+    pub status: Option<u16>,
+    /// The first bytes of the body, with the client secret removed should the server echo it.
+    pub body_excerpt: String,
+}
+
+/// A request that did not complete.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// What kind of failure, by where it happened.
+    pub kind: TransportErrorKind,
+    /// Whether it happened before any byte of the request left this machine (name
+    /// resolution, connecting, a proxy, the TLS handshake): then the request had no effect.
+    pub before_sending: bool,
+    /// `METHOD url` of the request (no query secrets: this crate puts none in URLs).
+    pub request: String,
+    /// What happened, for people.
+    pub message: String,
+    /// The underlying error, when there is one.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// The kind of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The host name did not resolve: nothing was sent.
+    Resolve,
+    /// The TCP connection could not be made: nothing was sent.
+    Connect,
+    /// The proxy refused to open a tunnel to the host: nothing was sent.
+    Proxy,
+    /// The TLS handshake failed (the message says why: an untrusted issuer, a name mismatch,
+    /// an expired certificate): nothing was sent.
+    Tls,
+    /// A timeout ran out ([`TransportError::before_sending`] says whether before sending).
+    Timeout,
+    /// The connection broke or the answer was not valid HTTP after the request was sent.
+    Io,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let api = self;
+        write!(f, "the Bank API answered {}", api.status)?;
+        if let Some(response) = &api.response {
+            write!(
+                f,
+                " {}: {}",
+                escape_controls(&response.message_code),
+                escape_controls(&response.error_message)
+            )?;
+        } else if let Some(body) = &api.body_excerpt {
+            if body.is_empty() {
+                write!(f, " with an empty body")?;
+            } else {
+                write!(f, " with a body that is not an ErrorResponse: {body:?}")?;
+            }
+        }
+        if let Some(id) = &api.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token = self;
+        match token.status {
+            Some(status) => write!(f, "the token endpoint answered {status}")?,
+            None => write!(f, "the token endpoint's answer was unusable")?,
+        }
+        if !token.body_excerpt.is_empty() {
+            write!(f, ": {}", escape_controls(&token.body_excerpt))?;
+        }
+        // Only a refusal of the credentials is about the credentials; a 503 is not.
+        if matches!(token.status, Some(400 | 401)) {
+            write!(f, " (check the client id, secret and scopes)")?;
+        }
+        Ok(())
+    }
+}
