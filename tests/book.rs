@@ -36,6 +36,7 @@ fn options(concurrency: usize) -> AttestOptions {
 
 #[test]
 fn a_fresh_book_costs_about_one_request_a_customer_and_a_rerun_one_per_hundred() {
+    support::watchdog();
     let emu = Emulator::builder()
         .transition(Duration::from_millis(50))
         .latency(Duration::from_millis(5))
@@ -45,11 +46,13 @@ fn a_fresh_book_costs_about_one_request_a_customer_and_a_rerun_one_per_hundred()
     let signer = signer(&emu);
     let customers: Vec<String> = (0..250).map(|_| new_guid()).collect();
     let mut finished = Vec::new();
+    let mut most_held = 0;
     let summary = Book::new(&client, &signer, options(16))
         .run(
             customers.iter().map(|c| c.to_uppercase()),
             |outcome, progress| {
                 assert!(progress.in_flight <= 16, "{progress:?}");
+                most_held = most_held.max(progress.held);
                 finished.push(outcome.customer_guid.clone());
                 assert!(outcome.result.is_ok(), "{:?}", outcome.result);
             },
@@ -77,11 +80,16 @@ fn a_fresh_book_costs_about_one_request_a_customer_and_a_rerun_one_per_hundred()
         "{} connections for 16 in flight and the token",
         emu.stats().connections
     );
+    assert!(most_held <= 250);
+    let mut rerun_held = 0;
     let again = Book::new(&client, &signer, options(16))
-        .run(&customers, |outcome, _| {
+        .run(&customers, |outcome, progress| {
             assert!(!outcome.result.as_ref().unwrap().created);
+            rerun_held = rerun_held.max(progress.held);
         })
         .unwrap();
+    // A rerun of verified customers lists a quarter of the workers' worth of groups at once.
+    assert!(rerun_held > 200, "a rerun read only {rerun_held} ahead");
     assert_eq!((again.verified, again.created), (250, 0));
     let rerun = api_requests(&emu) - fresh;
     assert!(
@@ -92,6 +100,7 @@ fn a_fresh_book_costs_about_one_request_a_customer_and_a_rerun_one_per_hundred()
 
 #[test]
 fn a_rate_limited_book_ends_with_one_record_each() {
+    support::watchdog();
     let emu = Emulator::builder()
         .transition(Duration::from_millis(20))
         .rate_limit(20)
@@ -119,6 +128,7 @@ fn a_rate_limited_book_ends_with_one_record_each() {
 
 #[test]
 fn a_retry_after_holds_every_thread_of_the_client() {
+    support::watchdog();
     use support::{ScriptedServer, json, token, with_header};
     const REC: &str = "0123456789abcdef0123456789abcdef";
     let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
@@ -172,6 +182,7 @@ fn a_retry_after_holds_every_thread_of_the_client() {
 
 #[test]
 fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
+    support::watchdog();
     use cybrid_identity::book::JournalEntry;
     let emu = Emulator::builder()
         .transition(Duration::from_millis(10))
@@ -228,6 +239,7 @@ fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
 
 #[test]
 fn a_zero_interval_is_raised_to_the_floor_and_key_waits_report_changes() {
+    support::watchdog();
     let emu = Emulator::builder()
         .transition(Duration::from_millis(300))
         .start()
@@ -266,4 +278,28 @@ fn a_zero_interval_is_raised_to_the_floor_and_key_waits_report_changes() {
         .wait_for_verification_key(key.guid.as_deref().unwrap(), &options)
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), ["storing", "verified"]);
+}
+
+#[test]
+fn a_book_holds_only_what_its_workers_need_and_never_the_whole_book() {
+    support::watchdog();
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let client = emu.client().unwrap();
+    let signer = signer(&emu);
+    let customers: Vec<String> = (0..600).map(|_| new_guid()).collect();
+    let mut most_held = 0;
+    let summary = Book::new(&client, &signer, options(2))
+        .run(&customers, |_, progress| {
+            most_held = most_held.max(progress.held)
+        })
+        .unwrap();
+    assert_eq!(summary.verified, 600);
+    // One group being created and the next one listed: about two hundred at most.
+    assert!(
+        most_held <= 300,
+        "held {most_held} of 600 customers at once"
+    );
 }

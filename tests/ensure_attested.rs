@@ -66,6 +66,7 @@ fn records_of(client: &Client, customer: &str) -> usize {
 
 #[test]
 fn a_verified_record_is_adopted_with_no_create() {
+    support::watchdog();
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     let customer = new_guid();
     let first = client
@@ -87,6 +88,7 @@ fn a_verified_record_is_adopted_with_no_create() {
 
 #[test]
 fn a_pending_record_is_waited_for_with_no_create() {
+    support::watchdog();
     let (emu, client, signer) = setup(
         Emulator::builder()
             .transition(Duration::from_millis(150))
@@ -116,6 +118,7 @@ fn a_pending_record_is_waited_for_with_no_create() {
 
 #[test]
 fn a_create_dropped_after_it_was_stored_is_adopted() {
+    support::watchdog();
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     on_creates(&emu, FaultKind::Drop, Some(1));
     let customer = new_guid();
@@ -130,6 +133,7 @@ fn a_create_dropped_after_it_was_stored_is_adopted() {
 
 #[test]
 fn a_create_dropped_before_it_was_stored_is_sent_again() {
+    support::watchdog();
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     on_creates(&emu, FaultKind::Reset, Some(1));
     let customer = new_guid();
@@ -147,6 +151,7 @@ fn a_create_dropped_before_it_was_stored_is_sent_again() {
 
 #[test]
 fn creates_lost_every_time_end_with_the_unknown_outcome() {
+    support::watchdog();
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     on_creates(&emu, FaultKind::Reset, None);
     let (c, s) = (client.clone(), signer.clone());
@@ -169,6 +174,7 @@ fn impatient(emu: &Emulator, timeout: Duration) -> Client {
 
 #[test]
 fn a_create_still_running_on_the_server_when_the_client_gave_up_ends_with_one_record() {
+    support::watchdog();
     let (emu, _, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     // The server takes 1.5 s to handle the create; the client gives up after 0.5 s. The
     // listing right after shows nothing yet: the record lands a second later.
@@ -191,6 +197,7 @@ fn a_create_still_running_on_the_server_when_the_client_gave_up_ends_with_one_re
 
 #[test]
 fn without_a_settle_period_the_same_slow_create_is_duplicated() {
+    support::watchdog();
     // What the settle period is for: the rule "not in the list yet means never happened"
     // makes two records of one slow create.
     let (emu, _, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
@@ -207,6 +214,7 @@ fn without_a_settle_period_the_same_slow_create_is_duplicated() {
 
 #[test]
 fn a_create_refused_for_certain_returns_at_once_with_one_post() {
+    support::watchdog();
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     on_creates(
         &emu,
@@ -230,6 +238,7 @@ fn a_create_refused_for_certain_returns_at_once_with_one_post() {
 
 #[test]
 fn an_old_failed_record_is_never_taken_for_the_new_one() {
+    support::watchdog();
     let (emu, client, signer) = setup(Emulator::builder().transition(Duration::from_millis(10)));
     let customer = new_guid();
     // A failed record from before (a token for another bank).
@@ -265,6 +274,7 @@ fn an_old_failed_record_is_never_taken_for_the_new_one() {
 
 #[test]
 fn a_verified_record_with_a_future_expiry_is_in_force() {
+    support::watchdog();
     let (emu, client, signer) = setup(
         Emulator::builder()
             .transition(Duration::from_millis(10))
@@ -291,6 +301,7 @@ mod support;
 
 #[test]
 fn a_record_in_a_state_this_crate_does_not_know_is_waited_for_never_duplicated() {
+    support::watchdog();
     use support::{ScriptedServer, json, token};
     const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
     let server = ScriptedServer::start(|req, _| {

@@ -49,6 +49,8 @@ pub(crate) struct Run<'b, 'a, R> {
     counted_at: Option<Instant>,
     /// Customers whose first listing has not come back.
     unlisted: usize,
+    /// Customers taken from the book so far.
+    pulled: usize,
     pub(crate) summary: Summary,
 }
 
@@ -68,6 +70,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             progress: Progress::default(),
             counted_at: None,
             unlisted: 0,
+            pulled: 0,
             summary: Summary::default(),
         }
     }
@@ -147,6 +150,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             let id = self.next_group;
             self.next_group += 1;
             self.unlisted += group.customers.len();
+            self.pulled += group.customers.len();
             self.lists.push_back(list_job(id, &group));
             self.groups.insert(id, group);
         }
@@ -387,6 +391,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         self.progress.done = self.summary.customers;
         self.progress.in_flight = self.in_flight;
         self.progress.limit = self.pace.limit();
+        self.progress.held = self.pulled - self.summary.customers;
         if self
             .counted_at
             .is_none_or(|at| at.elapsed() >= Duration::from_millis(100))
@@ -413,6 +418,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             limit: self.pace.limit(),
             in_doubt,
             waiting,
+            held: self.pulled - self.summary.customers,
         }
     }
 }

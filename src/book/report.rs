@@ -39,6 +39,8 @@ pub struct Progress {
     pub in_doubt: usize,
     /// Customers whose record is not final yet.
     pub waiting: usize,
+    /// Customers taken from the book and not yet reported: what the book holds in memory.
+    pub held: usize,
 }
 
 /// The book's totals.

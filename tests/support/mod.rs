@@ -318,3 +318,17 @@ fn reason(status: u16) -> &'static str {
         _ => "Status",
     }
 }
+
+/// Ends the whole test process with a failure if it is still running after 60 s: a test
+/// that loops (sending creates again and again, never finishing a book) fails by its own
+/// deadline instead of hanging until an outer timeout. Call it first in each test.
+pub fn watchdog() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        thread::spawn(|| {
+            thread::sleep(Duration::from_secs(60));
+            eprintln!("watchdog: the tests did not finish within 60 s");
+            std::process::exit(101);
+        });
+    });
+}
