@@ -66,6 +66,20 @@ pub struct Attestation {
 impl Attestation {
     /// An attestation by the bank `bank_guid` for its customer `customer_guid`, to be checked
     /// with the verification key `verification_key_guid` (the JWT's `kid`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cybrid_identity::{Attestation, SigningKey};
+    /// let token = Attestation::new(
+    ///     "0f0e0d0c0b0a09080706050403020100", // bank
+    ///     "c0ffee00c0ffee00c0ffee00c0ffee00", // customer
+    ///     "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d", // verification key (kid)
+    /// )
+    /// .sign(&SigningKey::sandbox())?;
+    /// assert_eq!(token.split('.').count(), 3);
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn new(
         bank_guid: impl Into<String>,
         customer_guid: impl Into<String>,
@@ -82,18 +96,45 @@ impl Attestation {
     }
 
     /// The `iat` claim. Default: the time of signing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cybrid_identity::{Attestation, time::OffsetDateTime};
+    /// let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let pinned = Attestation::new("0f0e0d0c0b0a09080706050403020100", "c0ffee00c0ffee00c0ffee00c0ffee00", "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d")
+    ///     .issued_at(at);
+    /// # let _ = pinned;
+    /// ```
     pub fn issued_at(mut self, iat: OffsetDateTime) -> Self {
         self.issued_at = Some(iat);
         self
     }
 
     /// The `exp` claim. Default: `iat` + 365 days.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cybrid_identity::{Attestation, time::{Duration, OffsetDateTime}};
+    /// let short = Attestation::new("0f0e0d0c0b0a09080706050403020100", "c0ffee00c0ffee00c0ffee00c0ffee00", "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d")
+    ///     .expires_at(OffsetDateTime::now_utc() + Duration::days(30));
+    /// # let _ = short;
+    /// ```
     pub fn expires_at(mut self, exp: OffsetDateTime) -> Self {
         self.expires_at = Some(exp);
         self
     }
 
     /// The `jti` claim. Default: a random UUID v4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fixed = cybrid_identity::Attestation::new("0f0e0d0c0b0a09080706050403020100", "c0ffee00c0ffee00c0ffee00c0ffee00", "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d")
+    ///     .jwt_id("batch-7-customer-42");
+    /// # let _ = fixed;
+    /// ```
     pub fn jwt_id(mut self, jti: impl Into<String>) -> Self {
         self.jwt_id = Some(jti.into());
         self
@@ -105,6 +146,18 @@ impl Attestation {
     /// [`Error::InvalidInput`] for a guid that is not 32 ASCII letters or digits, an empty
     /// `jti`, `exp` not after `iat`, or a token longer than 2048 characters;
     /// [`Error::Signing`] if the random source fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cybrid_identity::{Attestation, SigningKey, attestation};
+    /// let (bank, customer) = ("0f0e0d0c0b0a09080706050403020100", "c0ffee00c0ffee00c0ffee00c0ffee00");
+    /// let key = SigningKey::sandbox();
+    /// let token = Attestation::new(bank, customer, "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d").sign(&key)?;
+    /// let now = cybrid_identity::time::OffsetDateTime::now_utc();
+    /// assert!(attestation::check(&token, Some(key.verifying_key()), bank, customer, now).is_ok());
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn sign(&self, key: &SigningKey) -> Result<String, Error> {
         check_guid("bank_guid", &self.bank_guid)?;
         check_guid("customer_guid", &self.customer_guid)?;

@@ -32,6 +32,15 @@ const SANDBOX_PEM: &str = include_str!("sandbox_key.pem");
 /// An RSA private key that signs attestation JWTs (RS512) and verification-key nonces.
 ///
 /// Its `Debug` output never shows key material.
+///
+/// # Examples
+///
+/// ```no_run
+/// use cybrid_identity::SigningKey;
+/// let key = SigningKey::from_pem(&std::fs::read_to_string("bank.pem").expect("the key"))?;
+/// println!("{key:?}"); // SigningKey { bits: 2048, private: [redacted] }
+/// # Ok::<_, cybrid_identity::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct SigningKey {
     inner: rsa::pkcs1v15::SigningKey<Sha512>,
@@ -45,6 +54,17 @@ impl SigningKey {
     /// # Errors
     /// [`Error::Key`] naming the problem: not PEM, encrypted, not RSA, malformed, or
     /// shorter than [`MIN_KEY_BITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cybrid_identity::SigningKey;
+    /// let pem = SigningKey::sandbox().to_pkcs8_pem()?; // or std::fs::read_to_string("bank.pem")?
+    /// let key = SigningKey::from_pem(&pem)?;
+    /// assert_eq!(key.bits(), 2048);
+    /// assert!(SigningKey::from_pem("not a key").is_err());
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
         let label = pem_label(pem).ok_or_else(|| {
             Error::key(
@@ -95,6 +115,15 @@ impl SigningKey {
     ///
     /// # Errors
     /// As [`SigningKey::from_pem`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let der = std::fs::read("bank.der").expect("the key file");
+    /// let key = cybrid_identity::SigningKey::from_der(&der)?;
+    /// # let _ = key;
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let key = match rsa::PrivateKey::from_pkcs8_der(der) {
             Ok(key) => key,
@@ -113,6 +142,15 @@ impl SigningKey {
     /// # Errors
     /// [`Error::Config`] when the variable is unset or not Unicode; otherwise as
     /// [`SigningKey::from_pem`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// // CYBRID_ATTESTATION_SIGNING_KEY holds the PEM text (from a secret store, not a file).
+    /// let key = cybrid_identity::SigningKey::from_env()?;
+    /// # let _ = key;
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         // The variable's copy is the process's; ours is wiped once read.
         let pem = std::env::var(SIGNING_KEY_ENV)
@@ -133,6 +171,13 @@ impl SigningKey {
     ///
     /// **Sandbox only.** Its private half is public knowledge, so a token signed with it
     /// proves nothing; production banks register and use their own key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = cybrid_identity::SigningKey::sandbox();
+    /// assert_eq!(format!("{key:?}"), "SigningKey { bits: 2048, private: [redacted] }");
+    /// ```
     pub fn sandbox() -> Self {
         // The embedded PEM is tested; failing here would be a build defect, not user input.
         Self::from_pem(SANDBOX_PEM).expect("the built-in sandbox key is a valid RSA key")
@@ -144,6 +189,15 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for another size; [`Error::Signing`] if the random source fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = cybrid_identity::SigningKey::generate(2048)?;
+    /// let pem = key.to_pkcs8_pem()?; // store it; register key.verifying_key() with Cybrid
+    /// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn generate(bits: usize) -> Result<Self, Error> {
         if ![2048, 3072, 4096].contains(&bits) {
             return Err(Error::invalid(
@@ -161,6 +215,14 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::Key`] if the key cannot be encoded (not expected for a key this crate holds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pem = cybrid_identity::SigningKey::sandbox().to_pkcs8_pem()?;
+    /// assert!(pem.ends_with("-----END PRIVATE KEY-----\n")); // wiped when `pem` is dropped
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, Error> {
         let key: &rsa::PrivateKey = self.inner.as_ref();
         key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
@@ -183,11 +245,25 @@ impl SigningKey {
     }
 
     /// The public half, which Cybrid stores as a verification key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = cybrid_identity::SigningKey::sandbox();
+    /// let public = key.verifying_key().to_spki_base64(); // what PostVerificationKey sends
+    /// assert!(public.starts_with("MIIBIjAN"));
+    /// ```
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.verifying
     }
 
     /// The modulus size in bits (2048 for the sandbox key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(cybrid_identity::SigningKey::sandbox().bits(), 2048);
+    /// ```
     pub fn bits(&self) -> usize {
         self.verifying.bits()
     }
@@ -202,6 +278,15 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`Error::Signing`] if the operating system's random source fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = cybrid_identity::SigningKey::sandbox();
+    /// let signature = key.sign_rs512(b"nonce")?;
+    /// assert!(key.verifying_key().verify_rs512(b"nonce", &signature));
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let signature = self
             .inner

@@ -44,6 +44,8 @@
 //! `Authorization: Bearer …` header included. Cap it wherever you enable `trace`, e.g.
 //! `RUST_LOG=trace,ureq_proto=debug`.
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs`: items behind a feature carry its badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod api;

@@ -16,6 +16,18 @@ type OnChange = Arc<dyn Fn(&IdentityRecord) + Send + Sync>;
 type OnKeyChange = Arc<dyn Fn(&VerificationKey) + Send + Sync>;
 
 /// Settings for waiting until an identity record reaches a final state.
+///
+/// # Examples
+///
+/// ```
+/// use cybrid_identity::WaitOptions;
+/// use std::time::Duration;
+/// let options = WaitOptions::default()
+///     .timeout(Duration::from_secs(60))
+///     .interval(Duration::from_millis(500), Duration::from_secs(5))
+///     .on_change(|record| println!("{:?}", record.state()));
+/// # let _ = options;
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct WaitOptions {
@@ -55,6 +67,14 @@ impl fmt::Debug for WaitOptions {
 
 impl WaitOptions {
     /// Sets [`WaitOptions::timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let patient = cybrid_identity::WaitOptions::default().timeout(Duration::from_secs(120));
+    /// assert_eq!(patient.timeout, Duration::from_secs(120));
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -62,6 +82,14 @@ impl WaitOptions {
 
     /// Sets the first and the longest pause between polls; neither goes under
     /// [`MIN_POLL_INTERVAL`](crate::MIN_POLL_INTERVAL) (a zero interval would poll as fast as the network answers).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let zero = cybrid_identity::WaitOptions::default().interval(Duration::ZERO, Duration::ZERO);
+    /// assert_eq!(zero.initial_interval, cybrid_identity::MIN_POLL_INTERVAL);
+    /// ```
     pub fn interval(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_interval = initial.max(MIN_POLL_INTERVAL);
         self.max_interval = max.max(self.initial_interval);
@@ -69,6 +97,14 @@ impl WaitOptions {
     }
 
     /// Calls `f` with the record each time its state changes, the first poll included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let verbose = cybrid_identity::WaitOptions::default()
+    ///     .on_change(|record| eprintln!("{:?} is {:?}", record.guid, record.state()));
+    /// # let _ = verbose;
+    /// ```
     pub fn on_change(mut self, f: impl Fn(&IdentityRecord) + Send + Sync + 'static) -> Self {
         self.on_change = Some(Arc::new(f));
         self
@@ -76,6 +112,14 @@ impl WaitOptions {
 
     /// Calls `f` with the verification key each time its state changes, the first poll
     /// included ([`crate::Client::wait_for_verification_key`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let verbose = cybrid_identity::WaitOptions::default()
+    ///     .on_key_change(|key| eprintln!("key {:?} is {:?}", key.guid, key.state));
+    /// # let _ = verbose;
+    /// ```
     pub fn on_key_change(mut self, f: impl Fn(&VerificationKey) + Send + Sync + 'static) -> Self {
         self.on_key_change = Some(Arc::new(f));
         self

@@ -37,6 +37,18 @@ impl ClientBuilder {
     /// # Errors
     /// [`Error::Config`] for missing credentials, a malformed URL, or `http://` to a host
     /// that is not loopback.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cybrid_identity::{Client, Environment};
+    /// let client = Client::builder()
+    ///     .environment(Environment::Sandbox)
+    ///     .client_credentials("my-client-id", "my-client-secret")
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "https://bank.sandbox.cybrid.app");
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         Ok(Client {
             inner: Arc::new(Session::new(self.settings()?)),
@@ -74,6 +86,14 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A builder with every default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = cybrid_identity::Client::builder().bearer_token("a-token").build()?;
+    /// # let _ = client;
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -95,6 +115,15 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Config`] naming the variable that is missing or wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// // CYBRID_CLIENT_ID and CYBRID_CLIENT_SECRET set; CYBRID_ENVIRONMENT=production or not.
+    /// let client = cybrid_identity::Client::from_env()?;
+    /// # let _ = client;
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::from_vars(|name| std::env::var(name).ok())?.build()
     }
@@ -104,6 +133,17 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Token`] when the token endpoint refuses; transport errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// client.authenticate()?; // fails here, not at the first call, if the credentials are wrong
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn authenticate(&self) -> Result<(), Error> {
         self.inner.authenticate()
     }
@@ -119,6 +159,14 @@ impl Client {
     }
 
     /// The Bank API base URL in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = cybrid_identity::Client::builder().bearer_token("t").build()?;
+    /// assert_eq!(client.base_url(), "https://bank.sandbox.cybrid.app");
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.inner.settings.base_url
     }
@@ -131,6 +179,21 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidInput`] before sending; [`Error::Api`] for 400/401/403; transport and
     /// decode errors as documented on [`Error`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// # let customer = cybrid_identity::emulator::new_guid();
+    /// # let token = cybrid_identity::Attestation::new(emu.bank_guid(), &customer, emu.verification_key_guid()).sign(&cybrid_identity::SigningKey::sandbox())?;
+    /// use cybrid_identity::{AttestationState, PostIdentityRecord};
+    /// let record = client.create_identity_record(&PostIdentityRecord::attestation(&customer, token))?;
+    /// assert_eq!(record.state(), Some(&AttestationState::Storing));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn create_identity_record(
         &self,
         record: &PostIdentityRecord,
@@ -143,6 +206,22 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// # let customer = cybrid_identity::emulator::new_guid();
+    /// # let token = cybrid_identity::Attestation::new(emu.bank_guid(), &customer, emu.verification_key_guid()).sign(&cybrid_identity::SigningKey::sandbox())?;
+    /// # let created = client.create_identity_record(&cybrid_identity::PostIdentityRecord::attestation(&customer, token))?;
+    /// let guid = created.guid.as_deref().unwrap_or_default();
+    /// let record = client.get_identity_record(guid)?;
+    /// assert_eq!(record.customer_guid.as_deref(), Some(customer.as_str()));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn get_identity_record(&self, guid: &str) -> Result<IdentityRecord, Error> {
         let request = api::get_identity_record(guid)?;
         self.inner.execute(&request)
@@ -152,6 +231,20 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for bad params, checked before sending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::ListParams;
+    /// let customer = "c0ffee00c0ffee00c0ffee00c0ffee00";
+    /// let page = client.list_identity_records(ListParams::new().customer_guid(customer).per_page(25))?;
+    /// assert_eq!(page.total, 0);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn list_identity_records(
         &self,
         params: impl Into<ListParams>,
@@ -163,6 +256,21 @@ impl Client {
     /// Every identity record matching `params`, page by page (100 a page unless `params`
     /// says otherwise). Holds one page at a time, stops after the server's `total`, and
     /// ends with an error rather than loop if the server sends the same page twice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::ListParams;
+    /// for record in client.identity_records(ListParams::new().per_page(100)) {
+    ///     let record = record?;
+    ///     println!("{:?} {:?}", record.guid, record.state());
+    /// }
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn identity_records(&self, params: impl Into<ListParams>) -> IdentityRecords {
         self.walk(
             "records",
@@ -198,6 +306,25 @@ impl Client {
     /// # Errors
     /// [`Error::WaitTimedOut`] carrying the last record seen when the deadline passes;
     /// any error of [`Client::get_identity_record`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// # let customer = cybrid_identity::emulator::new_guid();
+    /// # let token = cybrid_identity::Attestation::new(emu.bank_guid(), &customer, emu.verification_key_guid()).sign(&cybrid_identity::SigningKey::sandbox())?;
+    /// # let created = client.create_identity_record(&cybrid_identity::PostIdentityRecord::attestation(&customer, token))?;
+    /// use cybrid_identity::{AttestationState, WaitOptions};
+    /// use std::time::Duration;
+    /// let guid = created.guid.as_deref().unwrap_or_default();
+    /// let options = WaitOptions::default().timeout(Duration::from_secs(30));
+    /// let done = client.wait_for_identity_record(guid, &options)?;
+    /// assert_eq!(done.state(), Some(&AttestationState::Verified));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn wait_for_identity_record(
         &self,
         guid: &str,
@@ -223,6 +350,22 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidInput`] for a record without a guid; as
     /// [`Client::wait_for_identity_record`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// # let customer = cybrid_identity::emulator::new_guid();
+    /// # let token = cybrid_identity::Attestation::new(emu.bank_guid(), &customer, emu.verification_key_guid()).sign(&cybrid_identity::SigningKey::sandbox())?;
+    /// use cybrid_identity::{PostIdentityRecord, WaitOptions};
+    /// let created = client.create_identity_record(&PostIdentityRecord::attestation(&customer, token))?;
+    /// let done = client.wait_for(&created, &WaitOptions::default())?;
+    /// assert!(done.is_final());
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn wait_for(
         &self,
         record: &IdentityRecord,
@@ -240,6 +383,20 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_identity_record`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::{PostVerificationKey, SigningKey};
+    /// let key = SigningKey::sandbox(); // in production: SigningKey::generate(2048) or from_pem
+    /// let created = client.create_verification_key(&PostVerificationKey::new(&key, "a nonce")?)?;
+    /// assert!(created.guid.is_some());
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn create_verification_key(
         &self,
         key: &PostVerificationKey,
@@ -252,6 +409,19 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::VerificationKeyState;
+    /// let key = client.get_verification_key(emu.verification_key_guid())?;
+    /// assert_eq!(key.state, Some(VerificationKeyState::Verified));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn get_verification_key(&self, guid: &str) -> Result<VerificationKey, Error> {
         let request = api::get_verification_key(guid)?;
         self.inner.execute(&request)
@@ -259,6 +429,22 @@ impl Client {
 
     /// Every verification key of the bank, page by page, as [`Client::identity_records`]
     /// walks records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::KeyListParams;
+    /// let guids: Vec<_> = client
+    ///     .verification_keys(KeyListParams::new())
+    ///     .map(|key| key.map(|k| k.guid))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(guids, [Some(emu.verification_key_guid().to_owned())]);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn verification_keys(&self, params: impl Into<KeyListParams>) -> VerificationKeys {
         self.walk(
             "keys",
@@ -278,6 +464,22 @@ impl Client {
     /// A key still not final at the deadline is an
     /// [`Error::KeyWaitTimedOut`] carrying the last key seen; any error of
     /// [`Client::get_verification_key`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::{PostVerificationKey, SigningKey, VerificationKeyState, WaitOptions};
+    /// let created = client.create_verification_key(&PostVerificationKey::new(&SigningKey::sandbox(), "n")?)?;
+    /// let guid = created.guid.as_deref().unwrap_or_default();
+    /// let options = WaitOptions::default().on_key_change(|k| println!("{:?}", k.state));
+    /// let key = client.wait_for_verification_key(guid, &options)?;
+    /// assert_eq!(key.state, Some(VerificationKeyState::Verified));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn wait_for_verification_key(
         &self,
         guid: &str,
@@ -301,6 +503,19 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for bad params (a customer filter, which keys do not take).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::KeyListParams;
+    /// let page = client.list_verification_keys(KeyListParams::new().per_page(10))?;
+    /// assert_eq!(page.objects.len(), 1, "the default key");
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn list_verification_keys(
         &self,
         params: impl Into<KeyListParams>,

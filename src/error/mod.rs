@@ -15,6 +15,33 @@ use crate::redact::escape_controls;
 ///
 /// Messages say what was wrong and, where there is one, what to do. No variant ever holds
 /// a client secret, an access token or private-key material.
+///
+/// # Examples
+///
+/// Matching on what a program can act on:
+///
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// # use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+/// # let emu = Emulator::start()?;
+/// # let client = emu.client_builder().max_retries(0).build()?;
+/// # let customer = cybrid_identity::emulator::new_guid();
+/// # let token = cybrid_identity::Attestation::new(emu.bank_guid(), &customer, emu.verification_key_guid()).sign(&cybrid_identity::SigningKey::sandbox())?;
+/// # emu.add_fault(Fault::new(FaultKind::Drop).method("POST").path_prefix("/api/identity_records"))?;
+/// use cybrid_identity::PostIdentityRecord;
+/// match client.create_identity_record(&PostIdentityRecord::attestation(&customer, token)) {
+///     Ok(record) => println!("created {:?}", record.guid),
+///     // The request may have reached Cybrid: list the customer's records before creating again.
+///     Err(e) if e.is_outcome_unknown() => println!("unknown: {e}"),
+///     Err(e) if e.status() == Some(400) => {
+///         let response = e.error_response();
+///         println!("refused: {:?}", response.map(|r| &r.message_code));
+///     }
+///     Err(e) => return Err(e),
+/// }
+/// # }
+/// # Ok::<_, cybrid_identity::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -183,6 +210,19 @@ impl Error {
     }
 
     /// The HTTP status of a Bank API or token-endpoint answer, if the error is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+    /// # let emu = Emulator::start()?;
+    /// # let client = emu.client_builder().max_retries(0).build()?;
+    /// let err = client.get_identity_record("0123456789abcdef0123456789abcdef").unwrap_err();
+    /// assert_eq!(err.status(), Some(404));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self.innermost() {
             Error::Api(api) => Some(api.status),
@@ -192,6 +232,19 @@ impl Error {
     }
 
     /// The server's `ErrorResponse`, if it sent one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+    /// # let emu = Emulator::start()?;
+    /// # let client = emu.client_builder().max_retries(0).build()?;
+    /// let err = client.get_identity_record("0123456789abcdef0123456789abcdef").unwrap_err();
+    /// assert_eq!(err.error_response().map(|r| r.message_code.as_str()), Some("not_found"));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn error_response(&self) -> Option<&ErrorResponse> {
         match self.innermost() {
             Error::Api(api) => api.response.as_ref(),
@@ -200,6 +253,20 @@ impl Error {
     }
 
     /// The server's request id, if it sent one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+    /// # let emu = Emulator::start()?;
+    /// # let client = emu.client_builder().max_retries(0).build()?;
+    /// let err = client.get_identity_record("0123456789abcdef0123456789abcdef").unwrap_err();
+    /// println!("quote this to Cybrid support: {:?}", err.request_id());
+    /// assert!(err.request_id().is_some());
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn request_id(&self) -> Option<&str> {
         match self.innermost() {
             Error::Api(api) => api.request_id.as_deref(),
@@ -209,6 +276,21 @@ impl Error {
 
     /// Whether a timeout ran out: a call's, or a wait's deadline
     /// ([`Error::WaitTimedOut`], [`Error::KeyWaitTimedOut`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+    /// # let emu = Emulator::start()?;
+    /// # let client = emu.client_builder().max_retries(0).build()?;
+    /// # emu.add_fault(Fault::new(FaultKind::Delay { ms: 500 }))?;
+    /// let impatient = emu.client_builder().timeout(std::time::Duration::from_millis(100)).max_retries(0).build()?;
+    /// let err = impatient.get_identity_record("0123456789abcdef0123456789abcdef").unwrap_err();
+    /// assert!(err.is_timeout(), "{err}");
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn is_timeout(&self) -> bool {
         match self.innermost() {
             Error::Transport(t) => t.kind == TransportErrorKind::Timeout,
@@ -220,11 +302,42 @@ impl Error {
     /// Whether the request never left this machine: the name did not resolve, the
     /// connection or a proxy's tunnel could not be made, or the TLS handshake failed. Such a
     /// request had no effect; a create may be sent again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = cybrid_identity::Client::builder()
+    ///     .base_url("http://127.0.0.1:9") // nothing listens on the discard port
+    ///     .bearer_token("t")
+    ///     .max_retries(0)
+    ///     .build()?;
+    /// let err = client.get_identity_record("0123456789abcdef0123456789abcdef").unwrap_err();
+    /// assert!(err.is_connect() && !err.is_outcome_unknown());
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn is_connect(&self) -> bool {
         matches!(self.innermost(), Error::Transport(t) if t.before_sending)
     }
 
     /// Whether a create call may have taken effect despite this error (see [`Error::OutcomeUnknown`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+    /// # let emu = Emulator::start()?;
+    /// # let client = emu.client_builder().max_retries(0).build()?;
+    /// # let customer = cybrid_identity::emulator::new_guid();
+    /// # let token = cybrid_identity::Attestation::new(emu.bank_guid(), &customer, emu.verification_key_guid()).sign(&cybrid_identity::SigningKey::sandbox())?;
+    /// emu.add_fault(Fault::new(FaultKind::Drop).method("POST").path_prefix("/api/identity_records"))?; // stored, then the answer is lost
+    /// let post = cybrid_identity::PostIdentityRecord::attestation(&customer, token);
+    /// let err = client.create_identity_record(&post).unwrap_err();
+    /// assert!(err.is_outcome_unknown()); // and indeed the record exists:
+    /// assert_eq!(emu.stats().records, 1);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Error::OutcomeUnknown { .. })
     }
