@@ -58,9 +58,11 @@ fn main() {
             attestation::check(
                 black_box(&token),
                 Some(key.verifying_key()),
-                BANK,
-                CUSTOMER,
-                now,
+                &attestation::Expected {
+                    bank_guid: BANK,
+                    customer_guid: CUSTOMER,
+                    now,
+                },
             )
             .unwrap(),
         );
@@ -78,9 +80,11 @@ fn main() {
             attestation::check(
                 black_box(&junk),
                 Some(key.verifying_key()),
-                BANK,
-                CUSTOMER,
-                now,
+                &attestation::Expected {
+                    bank_guid: BANK,
+                    customer_guid: CUSTOMER,
+                    now,
+                },
             )
             .unwrap_err(),
         );

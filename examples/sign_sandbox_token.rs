@@ -18,7 +18,15 @@ fn main() -> Result<(), cybrid_identity::Error> {
     let token = Attestation::new(bank, customer, kid).sign(&key)?;
     println!("{token}");
     let now = time::OffsetDateTime::now_utc();
-    match attestation::check(&token, Some(key.verifying_key()), bank, customer, now) {
+    match attestation::check(
+        &token,
+        Some(key.verifying_key()),
+        &attestation::Expected {
+            bank_guid: bank,
+            customer_guid: customer,
+            now,
+        },
+    ) {
         Ok(claims) => eprintln!(
             "pre-flight: passes (jti {}, expires {})",
             claims.jti, claims.exp

@@ -80,8 +80,24 @@ fn decode_all(bytes: &[u8]) {
 fn check_all(token: &str) {
     let key = SigningKey::sandbox();
     let now = time::OffsetDateTime::now_utc();
-    let _ = attestation::check(token, Some(key.verifying_key()), BANK, CUSTOMER, now);
-    let _ = attestation::check(token, None, BANK, CUSTOMER, now);
+    let _ = attestation::check(
+        token,
+        Some(key.verifying_key()),
+        &attestation::Expected {
+            bank_guid: BANK,
+            customer_guid: CUSTOMER,
+            now,
+        },
+    );
+    let _ = attestation::check(
+        token,
+        None,
+        &attestation::Expected {
+            bank_guid: BANK,
+            customer_guid: CUSTOMER,
+            now,
+        },
+    );
     let _ = attestation::key_id(token);
     let _ = dangerous::decode_unverified(token);
 }
@@ -116,7 +132,7 @@ proptest! {
         let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig));
         check_all(&token);
         // A well-signed token fails only on its claims: never on its signature.
-        let verdict = attestation::check(&token, Some(SigningKey::sandbox().verifying_key()), BANK, CUSTOMER, time::OffsetDateTime::now_utc());
+        let verdict = attestation::check(&token, Some(SigningKey::sandbox().verifying_key()), &attestation::Expected { bank_guid: BANK, customer_guid: CUSTOMER, now: time::OffsetDateTime::now_utc() });
         prop_assert_ne!(verdict.err(), Some(crate::FailureCode::InvalidSignature));
     }
 

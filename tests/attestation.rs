@@ -164,9 +164,11 @@ fn golden_token_passes_the_check() {
     let claims = attestation::check(
         GOLDEN_TOKEN.trim(),
         Some(key.verifying_key()),
-        BANK,
-        CUSTOMER,
-        at(IAT + 10),
+        &attestation::Expected {
+            bank_guid: BANK,
+            customer_guid: CUSTOMER,
+            now: at(IAT + 10),
+        },
     )
     .unwrap();
     assert_eq!(claims.kid, KID);
@@ -217,7 +219,16 @@ fn with(mut v: Value, key: &str, value: Option<Value>) -> Value {
 }
 
 fn verdict(token: &str, vk: Option<&VerifyingKey>) -> Result<(), FailureCode> {
-    attestation::check(token, vk, BANK, CUSTOMER, at(IAT + 10)).map(|_| ())
+    attestation::check(
+        token,
+        vk,
+        &attestation::Expected {
+            bank_guid: BANK,
+            customer_guid: CUSTOMER,
+            now: at(IAT + 10),
+        },
+    )
+    .map(|_| ())
 }
 
 #[test]
@@ -570,7 +581,15 @@ fn genuine_but_hostile_tokens_are_refused() {
 
     // FailureCode is an error type: `?` takes it into a Box<dyn Error>.
     fn boxed(token: &str, vk: Option<&VerifyingKey>) -> Result<(), Box<dyn std::error::Error>> {
-        attestation::check(token, vk, BANK, CUSTOMER, at(IAT + 10))?;
+        attestation::check(
+            token,
+            vk,
+            &attestation::Expected {
+                bank_guid: BANK,
+                customer_guid: CUSTOMER,
+                now: at(IAT + 10),
+            },
+        )?;
         Ok(())
     }
     assert_eq!(

@@ -18,8 +18,9 @@ use crate::error::Error;
 use crate::guid::check as check_guid;
 use crate::keys::SigningKey;
 use crate::models::{
-    ListParams, MAX_NONCE_CHARS, MAX_PER_PAGE, MAX_PUBLIC_KEY_CHARS, MAX_SIGNATURE_CHARS,
-    PostIdentityRecord, PostVerificationKey,
+    IdentityRecordType, ListParams, MAX_NONCE_CHARS, MAX_PER_PAGE, MAX_PUBLIC_KEY_CHARS,
+    MAX_SIGNATURE_CHARS, PostIdentityRecord, PostVerificationKey, VerificationKeyAlgorithm,
+    VerificationKeyType,
 };
 use crate::retry::Method;
 
@@ -113,12 +114,12 @@ pub(crate) fn check_verification_key_fields(
 
 pub(crate) fn create_identity_record(post: &PostIdentityRecord) -> Result<ApiRequest, Error> {
     check_guid("customer_guid", &post.customer_guid)?;
-    if post.record_type != "attestation" {
+    if post.record_type != IdentityRecordType::Attestation {
         return Err(Error::invalid(
             "type",
             format!(
                 "Cybrid takes only \"attestation\", got {:?}",
-                post.record_type
+                post.record_type.as_str()
             ),
         ));
     }
@@ -163,8 +164,8 @@ impl PostVerificationKey {
             public_key: key.verifying_key().to_spki_base64(),
             nonce,
             signature,
-            key_type: "attestation".to_owned(),
-            algorithm: "RS512".to_owned(),
+            key_type: VerificationKeyType::Attestation,
+            algorithm: VerificationKeyAlgorithm::Rs512,
         })
     }
 }
@@ -262,6 +263,18 @@ mod tests {
     use super::*;
 
     const G: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_record_type_other_than_attestation_is_refused_before_sending() {
+        let mut post = PostIdentityRecord::attestation(G, "a.b.c");
+        assert_eq!(post.record_type, IdentityRecordType::Attestation);
+        post.record_type = IdentityRecordType::from("kyc");
+        let err = create_identity_record(&post).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: Cybrid takes only \"attestation\", got \"kyc\""
+        );
+    }
 
     #[test]
     fn paths_and_queries() {

@@ -3,6 +3,7 @@
 
 mod builder;
 mod call;
+mod keys;
 mod network;
 mod proxy;
 mod resolver;
@@ -20,11 +21,8 @@ pub use builder::{
 
 use crate::api;
 use crate::error::Error;
-use crate::models::{
-    IdentityRecord, IdentityRecordList, KeyListParams, ListParams, PostIdentityRecord,
-    PostVerificationKey, VerificationKey, VerificationKeyList,
-};
-use crate::pages::{IdentityRecords, Pages, VerificationKeys};
+use crate::models::{IdentityRecord, IdentityRecordList, ListParams, PostIdentityRecord};
+use crate::pages::{IdentityRecords, Pages};
 use crate::wait::{WaitOptions, poll_until_final};
 use session::Session;
 
@@ -376,157 +374,6 @@ impl Client {
             .as_deref()
             .ok_or_else(|| Error::invalid("identity_record_guid", "the record carries no guid"))?;
         self.wait_for_identity_record(guid, options)
-    }
-
-    /// Registers a verification key (`POST /api/bank_verification_keys`); build the body with
-    /// [`PostVerificationKey::new`]. Never retried once the request may have arrived.
-    ///
-    /// # Errors
-    /// As [`Client::create_identity_record`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
-    /// # let client = emu.client()?;
-    /// use cybrid_identity::{PostVerificationKey, SigningKey};
-    /// let key = SigningKey::sandbox(); // in production: SigningKey::generate(2048) or from_pem
-    /// let created = client.create_verification_key(&PostVerificationKey::new(&key, "a nonce")?)?;
-    /// assert!(created.guid.is_some());
-    /// # }
-    /// # Ok::<_, cybrid_identity::Error>(())
-    /// ```
-    pub fn create_verification_key(
-        &self,
-        key: &PostVerificationKey,
-    ) -> Result<VerificationKey, Error> {
-        let request = api::create_verification_key(key)?;
-        self.inner.execute(&request)
-    }
-
-    /// Reads one verification key.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for a malformed guid; [`Error::Api`] with status 404 for an unknown one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
-    /// # let client = emu.client()?;
-    /// use cybrid_identity::VerificationKeyState;
-    /// let key = client.get_verification_key(emu.verification_key_guid())?;
-    /// assert_eq!(key.state, Some(VerificationKeyState::Verified));
-    /// # }
-    /// # Ok::<_, cybrid_identity::Error>(())
-    /// ```
-    pub fn get_verification_key(&self, guid: &str) -> Result<VerificationKey, Error> {
-        let request = api::get_verification_key(guid)?;
-        self.inner.execute(&request)
-    }
-
-    /// Every verification key of the bank, page by page, as [`Client::identity_records`]
-    /// walks records.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
-    /// # let client = emu.client()?;
-    /// use cybrid_identity::KeyListParams;
-    /// let guids: Vec<_> = client
-    ///     .verification_keys(KeyListParams::new())
-    ///     .map(|key| key.map(|k| k.guid))
-    ///     .collect::<Result<_, _>>()?;
-    /// assert_eq!(guids, [Some(emu.verification_key_guid().to_owned())]);
-    /// # }
-    /// # Ok::<_, cybrid_identity::Error>(())
-    /// ```
-    pub fn verification_keys(&self, params: impl Into<KeyListParams>) -> VerificationKeys {
-        self.walk(
-            "keys",
-            &ListParams::from(params.into()),
-            |client, page| {
-                let list = client.keys_page(page)?;
-                Ok((list.objects, list.total))
-            },
-            |key| key.guid.clone(),
-        )
-    }
-
-    /// Polls a verification key until it is `verified` or `failed`, pausing between polls as
-    /// `options` says (its `on_change` is for identity records and is not called here).
-    ///
-    /// # Errors
-    /// A key still not final at the deadline is an
-    /// [`Error::KeyWaitTimedOut`] carrying the last key seen; any error of
-    /// [`Client::get_verification_key`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
-    /// # let client = emu.client()?;
-    /// use cybrid_identity::{PostVerificationKey, SigningKey, VerificationKeyState, WaitOptions};
-    /// let created = client.create_verification_key(&PostVerificationKey::new(&SigningKey::sandbox(), "n")?)?;
-    /// let guid = created.guid.as_deref().unwrap_or_default();
-    /// let options = WaitOptions::default().on_key_change(|k| println!("{:?}", k.state));
-    /// let key = client.wait_for_verification_key(guid, &options)?;
-    /// assert_eq!(key.state, Some(VerificationKeyState::Verified));
-    /// # }
-    /// # Ok::<_, cybrid_identity::Error>(())
-    /// ```
-    pub fn wait_for_verification_key(
-        &self,
-        guid: &str,
-        options: &WaitOptions,
-    ) -> Result<VerificationKey, Error> {
-        let sleep = &|wait| self.inner.settings.sleep.pause(wait);
-        poll_until_final(
-            options,
-            sleep,
-            || self.get_verification_key(guid),
-            |key| key.state.clone(),
-            VerificationKey::is_final,
-            |key| options.notify_key(key),
-            |last| Error::KeyWaitTimedOut {
-                last: Box::new(last),
-            },
-        )
-    }
-
-    /// Reads one page of verification keys (in Cybrid's sandbox, the first is the default key).
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for bad params (a customer filter, which keys do not take).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
-    /// # let client = emu.client()?;
-    /// use cybrid_identity::KeyListParams;
-    /// let page = client.list_verification_keys(KeyListParams::new().per_page(10))?;
-    /// assert_eq!(page.objects.len(), 1, "the default key");
-    /// # }
-    /// # Ok::<_, cybrid_identity::Error>(())
-    /// ```
-    pub fn list_verification_keys(
-        &self,
-        params: impl Into<KeyListParams>,
-    ) -> Result<VerificationKeyList, Error> {
-        self.keys_page(&ListParams::from(params.into()))
-    }
-
-    /// One page of keys, for the pager (which pages with `ListParams`).
-    fn keys_page(&self, params: &ListParams) -> Result<VerificationKeyList, Error> {
-        let request = api::list_verification_keys(params)?;
-        self.inner.execute(&request)
     }
 }
 

@@ -154,9 +154,11 @@ impl Store {
         let verdict = attestation::check(
             token,
             key,
-            &self.bank_guid,
-            customer_guid,
-            OffsetDateTime::now_utc(),
+            &attestation::Expected {
+                bank_guid: &self.bank_guid,
+                customer_guid,
+                now: OffsetDateTime::now_utc(),
+            },
         )
         .map(|claims| claims.exp);
         let entry = RecordEntry {

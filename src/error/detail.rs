@@ -160,3 +160,33 @@ impl fmt::Display for TokenError {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token_error(status: Option<u16>) -> String {
+        TokenError {
+            status,
+            body_excerpt: String::new(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn the_credentials_hint_is_for_refusals_only() {
+        for status in [400, 401] {
+            assert_eq!(
+                token_error(Some(status)),
+                format!(
+                    "the token endpoint answered {status} (check the client id, secret and scopes)"
+                )
+            );
+        }
+        assert_eq!(token_error(Some(503)), "the token endpoint answered 503");
+        assert_eq!(
+            token_error(None),
+            "the token endpoint's answer was unusable"
+        );
+    }
+}

@@ -86,9 +86,9 @@ pub struct IdentityRecordList {
 pub struct PostIdentityRecord {
     /// The customer the attestation vouches for (32 characters).
     pub customer_guid: String,
-    /// `attestation`, the only type Cybrid takes.
+    /// `attestation`, the only type Cybrid takes (another is refused before sending).
     #[serde(rename = "type")]
-    pub record_type: String,
+    pub record_type: IdentityRecordType,
     /// The signed JWT.
     pub attestation_details: PostAttestationDetails,
 }
@@ -105,7 +105,7 @@ impl PostIdentityRecord {
     pub fn attestation(customer_guid: impl Into<String>, token: impl Into<String>) -> Self {
         PostIdentityRecord {
             customer_guid: customer_guid.into(),
-            record_type: "attestation".to_owned(),
+            record_type: IdentityRecordType::Attestation,
             attestation_details: PostAttestationDetails {
                 token: token.into(),
             },

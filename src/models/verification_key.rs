@@ -83,7 +83,7 @@ pub struct PostVerificationKey {
     pub signature: String,
     /// `attestation`.
     #[serde(rename = "type")]
-    pub key_type: String,
+    pub key_type: VerificationKeyType,
     /// `RS512`.
-    pub algorithm: String,
+    pub algorithm: VerificationKeyAlgorithm,
 }

@@ -130,9 +130,11 @@ fn demo(args: &Args) -> Result<ExitCode, CliError> {
     let preflight = attestation::check(
         &token,
         Some(key.verifying_key()),
-        &bank,
-        &customer,
-        OffsetDateTime::now_utc(),
+        &attestation::Expected {
+            bank_guid: &bank,
+            customer_guid: &customer,
+            now: OffsetDateTime::now_utc(),
+        },
     );
     say.say(
         "sign",
@@ -176,9 +178,11 @@ fn bad_token(
     let verdict = attestation::check(
         &bad_token,
         Some(key.verifying_key()),
-        bank,
-        customer,
-        OffsetDateTime::now_utc(),
+        &attestation::Expected {
+            bank_guid: bank,
+            customer_guid: customer,
+            now: OffsetDateTime::now_utc(),
+        },
     );
     say.say(
         "bad_token",

@@ -121,9 +121,11 @@ fn verify(args: &Args) -> Result<ExitCode, CliError> {
     let verdict = attestation::check(
         args.operand(),
         Some(&key),
-        args.required("bank")?,
-        args.required("customer")?,
-        OffsetDateTime::now_utc(),
+        &attestation::Expected {
+            bank_guid: args.required("bank")?,
+            customer_guid: args.required("customer")?,
+            now: OffsetDateTime::now_utc(),
+        },
     );
     match (&verdict, args.json) {
         (Ok(claims), true) => out!(
