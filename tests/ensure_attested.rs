@@ -351,3 +351,25 @@ fn a_record_in_a_state_this_crate_does_not_know_is_waited_for_never_duplicated()
         "it was polled"
     );
 }
+
+#[test]
+fn each_state_of_the_record_is_reported_once() {
+    support::watchdog();
+    let (_emu, client, signer) = setup(
+        Emulator::builder()
+            .transition(Duration::from_millis(100))
+            .with_pending(true),
+    );
+    let states = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = states.clone();
+    let options = quick().wait(
+        WaitOptions::default()
+            .interval(Duration::from_millis(10), Duration::from_millis(20))
+            .on_change(move |r| seen.lock().unwrap().push(r.state().unwrap().to_string())),
+    );
+    let attested = client
+        .ensure_attested(&new_guid(), &signer, &options)
+        .unwrap();
+    assert_eq!(attested.record.state(), Some(&AttestationState::Verified));
+    assert_eq!(*states.lock().unwrap(), ["storing", "pending", "verified"]);
+}

@@ -322,6 +322,10 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             Step::Finished(result) => {
                 let guid = customer.guid.clone();
                 let created = customer.created;
+                // The final state is a change too, as `Client::wait_for` reports it.
+                if let Ok(record) = &result {
+                    self.book.options.wait.notify(record);
+                }
                 self.finish(guid, result, created);
             }
         }
