@@ -748,7 +748,7 @@ fn a_dropped_create_reports_an_unknown_outcome_and_never_duplicates() {
         ))
         .unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");
-    assert!(err.to_string().contains(&format!("the identity record may have been created: before trying again, check with list_identity_records(&ListParams::new().customer_guid(\"{CUSTOMER}\"))")), "{err}");
+    assert!(err.to_string().contains(&format!("the identity record may have been created: before trying again, check with list_identity_records(ListParams::new().customer_guid(\"{CUSTOMER}\"))")), "{err}");
     let stats = emu.stats();
     assert_eq!(stats.count("POST /api/identity_records"), 1);
     assert_eq!(stats.records, 1);

@@ -224,7 +224,7 @@ fn a_create_dropped_after_reading_says_the_record_may_exist() {
     assert!(err.is_outcome_unknown(), "{err:?}");
     assert!(
         err.to_string().contains(&format!(
-            "list_identity_records(&ListParams::new().customer_guid(\"{CUSTOMER}\"))"
+            "list_identity_records(ListParams::new().customer_guid(\"{CUSTOMER}\"))"
         )),
         "{err}"
     );

@@ -130,7 +130,7 @@ pub(crate) fn create_identity_record(post: &PostIdentityRecord) -> Result<ApiReq
         "IdentityRecord",
         format!(
             "the identity record may have been created: before trying again, check with \
-             list_identity_records(&ListParams::new().customer_guid(\"{}\"))",
+             list_identity_records(ListParams::new().customer_guid(\"{}\"))",
             post.customer_guid
         ),
     ))
