@@ -88,12 +88,11 @@ struct Tally {
 }
 
 impl Tally {
-    fn progress(&mut self, p: &Progress, final_line: bool) {
+    fn progress(&mut self, p: &Progress) {
         if !self.show
-            || (!final_line
-                && self
-                    .shown
-                    .is_some_and(|t| t.elapsed() < Duration::from_millis(200)))
+            || self
+                .shown
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
         {
             return;
         }
@@ -107,11 +106,31 @@ impl Tally {
         } else {
             "?".to_owned()
         };
-        eprint!(
-            "\r{} done  waiting {}  in doubt {}  in flight {}/{}  {rate:.1}/s  ETA {eta}   ",
+        let line = format!(
+            "{} done  waiting {}  in doubt {}  in flight {}/{}  {rate:.1}/s  ETA {eta}",
             p.done, p.waiting, p.in_doubt, p.in_flight, p.limit
         );
+        // Redrawn in place: carriage return, the line cut to the terminal, the rest erased.
+        eprint!("\r{}\x1b[K", fit(&line, terminal_width()));
     }
+}
+
+/// The terminal's width as the shell exports it (`COLUMNS`), 80 otherwise; one column is
+/// left free so that the cursor never wraps.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|c| (20..=1000).contains(c))
+        .unwrap_or(80)
+        - 1
+}
+
+/// `line` cut to `width` characters.
+fn fit(line: &str, width: usize) -> &str {
+    line.char_indices()
+        .nth(width)
+        .map_or(line, |(at, _)| &line[..at])
 }
 
 /// Runs the plan; a summary line at the end.
@@ -158,18 +177,16 @@ pub fn attest_book(
     if let Some(journal) = &journal {
         engine = engine.journal(journal);
     }
-    let mut last = Progress::default();
     let result = engine.run(customers, |outcome: Outcome, progress: &Progress| {
         if let Err(e) = &outcome.result {
             log::debug!(target: "cybrid_identity", "customer {}: {e}", outcome.customer_guid);
         }
-        tally.progress(progress, false);
-        last = progress.clone();
+        tally.progress(progress);
     });
     (tally.skipped, tally.other_shards) = (skipped, other_shards);
     if tally.show {
-        tally.progress(&last, true);
-        eprintln!();
+        // Cleared: the summary line (stdout) says what the progress line said, and more.
+        eprint!("\r\x1b[K");
     }
     let summary = match result {
         Ok(summary) => summary,
@@ -214,6 +231,13 @@ fn print_summary(args: &Args, s: &Summary, tally: &Tally, duplicates: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_line_fits_the_terminal() {
+        assert_eq!(fit("0123456789", 4), "0123");
+        assert_eq!(fit("0123", 10), "0123");
+        assert_eq!(fit("éé", 1), "é");
+    }
 
     #[test]
     fn shards_are_stable_and_cover_every_guid_once() {
