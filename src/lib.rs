@@ -179,7 +179,7 @@ pub use auth::DEFAULT_SCOPES;
 pub use book::{AttestOptions, Attested, Book, Journal};
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CONNECTIONS,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, Environment,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Environment,
 };
 /// This crate's `Result`: `Result<T>` for `Result<T, cybrid_identity::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -63,8 +63,9 @@ impl fmt::Debug for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Sets how many retries follow a failed first attempt (0: none).
-    pub fn with_max_retries(mut self, retries: u32) -> Self {
+    /// Sets how many retries follow a failed first attempt (0: none). A client takes the
+    /// figure from `ClientBuilder::max_retries`, its one place.
+    pub(crate) fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }

@@ -180,7 +180,7 @@ fn golden_token_passes_the_check() {
     assert_eq!(claims.aud, "http://api.cybrid.app");
     assert_eq!(
         (claims.iat, claims.exp, claims.jti.as_str()),
-        (Some(IAT), EXP, JTI)
+        (Some(at(IAT)), at(EXP), JTI)
     );
     assert_eq!(
         attestation::key_id(GOLDEN_TOKEN.trim()).as_deref(),

@@ -552,10 +552,9 @@ fn eight_threads_250_calls_each_under_token_expiry_and_5_percent_503s() {
     // Up to 6 attempts with millisecond backoff: at a 5 % failure rate, six in a row is 1.6e-8.
     let client = emu
         .client_builder()
+        .max_retries(5)
         .retry_policy(
-            RetryPolicy::default()
-                .with_max_retries(5)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )
         .build()
         .unwrap();

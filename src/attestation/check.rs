@@ -39,9 +39,9 @@ pub struct Claims {
     /// `sub`.
     pub sub: String,
     /// `iat`, when present (Cybrid does not require it to pass).
-    pub iat: Option<i64>,
-    /// `exp`, seconds since the epoch.
-    pub exp: i64,
+    pub iat: Option<OffsetDateTime>,
+    /// `exp`.
+    pub exp: OffsetDateTime,
     /// `jti`.
     pub jti: String,
 }
@@ -159,14 +159,20 @@ pub fn check(
         iss,
         aud: AUDIENCE.to_owned(),
         sub,
-        iat: claims.get("iat").and_then(numeric_date),
+        iat: claims
+            .get("iat")
+            .and_then(numeric_date)
+            .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok()),
         exp,
         jti,
     })
 }
 
 /// `exp` in the future; `nbf` and `iat`, when present, not beyond the skew allowed.
-fn check_times(claims: &Map<String, Value>, now: OffsetDateTime) -> Result<i64, FailureCode> {
+fn check_times(
+    claims: &Map<String, Value>,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, FailureCode> {
     let exp = claims
         .get("exp")
         .and_then(numeric_date)
@@ -184,7 +190,8 @@ fn check_times(claims: &Map<String, Value>, now: OffsetDateTime) -> Result<i64, 
             }
         }
     }
-    Ok(exp)
+    // A date past year 9999 is no date a program can act on.
+    OffsetDateTime::from_unix_timestamp(exp).map_err(|_| FailureCode::JwtExpired)
 }
 
 /// What a token must say to pass [`check`], by name, so that the bank and the customer

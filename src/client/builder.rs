@@ -16,6 +16,8 @@ use crate::retry::RetryPolicy;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Retries after a failed first attempt unless told otherwise ([`ClientBuilder::max_retries`]).
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Idle connections a client keeps per host unless told otherwise.
 pub const DEFAULT_IDLE_CONNECTIONS: usize = 64;
 /// The default limit on a response body.
@@ -78,6 +80,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     max_body_bytes: u64,
     idle_connections: usize,
+    max_retries: u32,
     retry: RetryPolicy,
     sleep: SleepFn,
     network: Network,
@@ -96,6 +99,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             idle_connections: DEFAULT_IDLE_CONNECTIONS,
+            max_retries: DEFAULT_MAX_RETRIES,
             retry: RetryPolicy::default(),
             sleep: SleepFn(Arc::new(std::thread::sleep)),
             network: Network::default(),
@@ -200,11 +204,13 @@ impl ClientBuilder {
     /// How many times a failed call may be retried (default 2; 0 turns retries off).
     /// See [`crate::retry`] for what is retried.
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.retry.max_retries = retries;
+        self.max_retries = retries;
         self
     }
 
-    /// Replaces the whole retry policy (backoff, `Retry-After` cap, jitter).
+    /// Replaces the retry policy's waits (backoff, `Retry-After` cap, jitter). How many
+    /// retries is set in one place only, [`ClientBuilder::max_retries`], whichever of the
+    /// two is called last.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -340,7 +346,7 @@ impl ClientBuilder {
             credentials,
             scopes: self.scopes,
             timeout: self.timeout,
-            retry: self.retry,
+            retry: self.retry.with_max_retries(self.max_retries),
             sleep: self.sleep,
         })
     }
@@ -363,6 +369,21 @@ pub(crate) struct Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_retries_is_set_in_one_place_whatever_the_order() {
+        let policy = RetryPolicy::default;
+        let retries = |b: ClientBuilder| b.bearer_token("t").settings().unwrap().retry.max_retries;
+        assert_eq!(
+            retries(ClientBuilder::new().max_retries(5).retry_policy(policy())),
+            5
+        );
+        assert_eq!(
+            retries(ClientBuilder::new().retry_policy(policy()).max_retries(5)),
+            5
+        );
+        assert_eq!(retries(ClientBuilder::new()), DEFAULT_MAX_RETRIES);
+    }
 
     #[test]
     fn environment_urls() {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CONNECTIONS, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT, Environment,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Environment,
 };
 
 use crate::api;

@@ -160,7 +160,7 @@ impl Store {
                 now: OffsetDateTime::now_utc(),
             },
         )
-        .map(|claims| claims.exp);
+        .map(|claims| claims.exp.unix_timestamp());
         let entry = RecordEntry {
             guid: hex_guid(),
             customer_guid: customer_guid.to_owned(),

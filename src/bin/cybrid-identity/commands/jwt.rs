@@ -130,13 +130,13 @@ fn verify(args: &Args) -> Result<ExitCode, CliError> {
     match (&verdict, args.json) {
         (Ok(claims), true) => out!(
             "{}",
-            json!({"valid": true, "failure_code": null, "kid": claims.kid, "jti": claims.jti, "exp": claims.exp})
+            json!({"valid": true, "failure_code": null, "kid": claims.kid, "jti": claims.jti, "exp": claims.exp.unix_timestamp()})
         ),
         (Ok(claims), false) => out!(
             "valid: kid {}, jti {}, expires {}",
             claims.kid,
             claims.jti,
-            claims.exp
+            claims.exp.unix_timestamp()
         ),
         (Err(code), true) => out!("{}", json!({"valid": false, "failure_code": code})),
         (Err(code), false) => out!("failed: {code}"),
