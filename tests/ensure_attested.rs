@@ -373,3 +373,96 @@ fn each_state_of_the_record_is_reported_once() {
     assert_eq!(attested.record.state(), Some(&AttestationState::Verified));
     assert_eq!(*states.lock().unwrap(), ["storing", "pending", "verified"]);
 }
+
+/// A scripted Cybrid: listings empty, creates answered by `create` (given the create's
+/// number, from 0), and the client that talks to it (no retries of its own).
+fn scripted(
+    create: impl Fn(usize) -> support::Reply + Send + Sync + 'static,
+) -> (support::ScriptedServer, Client, AttestationSigner) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let creates = AtomicUsize::new(0);
+    let server =
+        support::ScriptedServer::start(move |req, _| match (req.method.as_str(), req.path()) {
+            (_, "/oauth/token") => support::token("tok", 3600),
+            ("POST", _) => create(creates.fetch_add(1, Ordering::SeqCst)),
+            _ => support::json(
+                200,
+                serde_json::json!({"total": 0, "page": 0, "per_page": 100, "objects": []}),
+            ),
+        });
+    let client = Client::builder()
+        .base_url(server.url())
+        .token_url(server.token_url())
+        .client_credentials("id", "secret")
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let signer = AttestationSigner::new(
+        SigningKey::sandbox(),
+        "0f0e0d0c0b0a09080706050403020100",
+        "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d",
+    )
+    .unwrap();
+    (server, client, signer)
+}
+
+const SCRIPTED_CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+
+fn scripted_record(state: &str) -> support::Reply {
+    support::json(
+        201,
+        serde_json::json!({"guid": "0123456789abcdef0123456789abcdef", "customer_guid": SCRIPTED_CUSTOMER,
+                           "type": "attestation", "attestation_details": {"state": state, "failure_code": null}}),
+    )
+}
+
+#[test]
+fn a_create_answered_final_needs_no_poll() {
+    support::watchdog();
+    let (server, client, signer) = scripted(|_| scripted_record("verified"));
+    let attested = client
+        .ensure_attested(SCRIPTED_CUSTOMER, &signer, &quick())
+        .unwrap();
+    assert_eq!(attested.record.state(), Some(&AttestationState::Verified));
+    assert_eq!(server.count("POST", "/api/identity_records"), 1);
+    assert_eq!(
+        server.count("GET", "/api/identity_records"),
+        1,
+        "the first listing only: the create's answer was final"
+    );
+}
+
+#[test]
+fn a_create_refused_with_429_is_sent_again_at_most_eight_times() {
+    support::watchdog();
+    let refused = || {
+        support::with_header(
+            support::json(
+                429,
+                serde_json::json!({"status": 429, "error_message": "slow down", "message_code": "rate_limited"}),
+            ),
+            "retry-after",
+            "0",
+        )
+    };
+    // Three refusals, then the create goes through: one record, four creates.
+    let (server, client, signer) = scripted(move |n| {
+        if n < 3 {
+            refused()
+        } else {
+            scripted_record("verified")
+        }
+    });
+    let attested = client
+        .ensure_attested(SCRIPTED_CUSTOMER, &signer, &quick())
+        .unwrap();
+    assert!(attested.created);
+    assert_eq!(server.count("POST", "/api/identity_records"), 4);
+    // Refused every time: the ninth refusal ends the customer with the 429.
+    let (server, client, signer) = scripted(move |_| refused());
+    let err = client
+        .ensure_attested(SCRIPTED_CUSTOMER, &signer, &quick())
+        .unwrap_err();
+    assert_eq!(err.status(), Some(429), "{err}");
+    assert_eq!(server.count("POST", "/api/identity_records"), 9);
+}
