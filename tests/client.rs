@@ -622,7 +622,7 @@ fn wait_gives_up_at_its_deadline_with_the_last_record() {
         .unwrap_err();
     let elapsed = start.elapsed();
     match &err {
-        Error::WaitTimedOut { last, .. } => {
+        Error::RecordWaitTimedOut { last, .. } => {
             assert_eq!(last.state(), Some(&AttestationState::Pending))
         }
         other => panic!("{other:?}"),

@@ -338,7 +338,7 @@ fn a_record_in_a_state_this_crate_does_not_know_is_waited_for_never_duplicated()
         .ensure_attested(CUSTOMER, &signer, &options)
         .unwrap_err();
     assert!(
-        matches!(&err, cybrid_identity::Error::WaitTimedOut { last, .. } if last.state().map(|s| s.as_str()) == Some("reviewing")),
+        matches!(&err, cybrid_identity::Error::RecordWaitTimedOut { last, .. } if last.state().map(|s| s.as_str()) == Some("reviewing")),
         "{err}"
     );
     assert_eq!(

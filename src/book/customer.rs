@@ -167,7 +167,7 @@ impl Customer {
                     Some(record) if !in_progress(record) => self.finish(Ok(record.clone())),
                     _ if now.saturating_duration_since(*since) >= wait => {
                         let last = last.clone();
-                        self.finish(Err(Error::WaitTimedOut { last }))
+                        self.finish(Err(Error::RecordWaitTimedOut { last }))
                     }
                     _ => changed.map_or(Step::Continue, Step::Changed),
                 }

@@ -45,7 +45,7 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a customer guid that is not one; any error of the list
-    /// and create calls; [`Error::WaitTimedOut`] when the record is not final by the wait's
+    /// and create calls; [`Error::RecordWaitTimedOut`] when the record is not final by the wait's
     /// deadline; the last [`Error::OutcomeUnknown`] if every create's outcome stayed
     /// unknown and no record appeared.
     pub fn ensure_attested(

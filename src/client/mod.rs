@@ -302,7 +302,7 @@ impl Client {
     /// between polls as `options` says and calling its `on_change` on each new state.
     ///
     /// # Errors
-    /// [`Error::WaitTimedOut`] carrying the last record seen when the deadline passes;
+    /// [`Error::RecordWaitTimedOut`] carrying the last record seen when the deadline passes;
     /// any error of [`Client::get_identity_record`].
     ///
     /// # Examples
@@ -336,7 +336,7 @@ impl Client {
             |record| record.state().cloned(),
             IdentityRecord::is_final,
             |record| options.notify(record),
-            |last| Error::WaitTimedOut {
+            |last| Error::RecordWaitTimedOut {
                 last: Box::new(last),
             },
         )

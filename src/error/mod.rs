@@ -96,7 +96,7 @@ pub enum Error {
     },
     /// [`crate::Client::wait_for_identity_record`] reached its deadline before a final state.
     #[non_exhaustive]
-    WaitTimedOut {
+    RecordWaitTimedOut {
         /// The last record seen.
         last: Box<IdentityRecord>,
     },
@@ -275,7 +275,7 @@ impl Error {
     }
 
     /// Whether a timeout ran out: a call's, or a wait's deadline
-    /// ([`Error::WaitTimedOut`], [`Error::KeyWaitTimedOut`]).
+    /// ([`Error::RecordWaitTimedOut`], [`Error::KeyWaitTimedOut`]).
     ///
     /// # Examples
     ///
@@ -294,7 +294,7 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self.innermost() {
             Error::Transport(t) => t.kind == TransportErrorKind::Timeout,
-            Error::WaitTimedOut { .. } | Error::KeyWaitTimedOut { .. } => true,
+            Error::RecordWaitTimedOut { .. } | Error::KeyWaitTimedOut { .. } => true,
             _ => false,
         }
     }
@@ -371,7 +371,7 @@ impl fmt::Display for Error {
                     "the response body is not valid UTF-8 (at byte {valid_up_to})"
                 )
             }
-            Error::WaitTimedOut { last } => write!(
+            Error::RecordWaitTimedOut { last } => write!(
                 f,
                 "identity record {} was still {} when the wait's deadline passed",
                 last.guid.as_deref().unwrap_or("?"),
@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn both_waits_are_timeouts() {
-        let record = Error::WaitTimedOut {
+        let record = Error::RecordWaitTimedOut {
             last: Box::new(serde_json::from_str("{}").unwrap()),
         };
         let key = Error::KeyWaitTimedOut {
