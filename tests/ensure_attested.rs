@@ -379,6 +379,13 @@ fn each_state_of_the_record_is_reported_once() {
 fn scripted(
     create: impl Fn(usize) -> support::Reply + Send + Sync + 'static,
 ) -> (support::ScriptedServer, Client, AttestationSigner) {
+    scripted_with_retries(0, create)
+}
+
+fn scripted_with_retries(
+    retries: u32,
+    create: impl Fn(usize) -> support::Reply + Send + Sync + 'static,
+) -> (support::ScriptedServer, Client, AttestationSigner) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let creates = AtomicUsize::new(0);
     let server =
@@ -394,7 +401,11 @@ fn scripted(
         .base_url(server.url())
         .token_url(server.token_url())
         .client_credentials("id", "secret")
-        .max_retries(0)
+        .max_retries(retries)
+        .retry_policy(
+            cybrid_identity::RetryPolicy::default()
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
         .build()
         .unwrap();
     let signer = AttestationSigner::new(
@@ -465,4 +476,34 @@ fn a_create_refused_with_429_is_sent_again_at_most_eight_times() {
         .unwrap_err();
     assert_eq!(err.status(), Some(429), "{err}");
     assert_eq!(server.count("POST", "/api/identity_records"), 9);
+}
+
+#[test]
+fn a_create_refused_with_429_does_not_use_up_the_creates_a_lost_answer_may_need() {
+    support::watchdog();
+    let refused = || {
+        support::with_header(
+            support::json(
+                429,
+                serde_json::json!({"status": 429, "error_message": "slow down", "message_code": "rate_limited"}),
+            ),
+            "retry-after",
+            "0",
+        )
+    };
+    // One retry in the client: each refusal costs two POSTs. Three refusals (six POSTs),
+    // then every create's answer is lost: the client's two creates go out, each followed by
+    // its settle period, and the last unknown outcome is the customer's.
+    let (server, client, signer) = scripted_with_retries(1, move |n| {
+        if n < 6 {
+            refused()
+        } else {
+            support::Reply::Drop
+        }
+    });
+    let err = client
+        .ensure_attested(SCRIPTED_CUSTOMER, &signer, &quick())
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert_eq!(server.count("POST", "/api/identity_records"), 8);
 }

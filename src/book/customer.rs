@@ -228,3 +228,18 @@ pub(crate) fn far_future(now: Instant) -> Instant {
     }
     at
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_far_future_is_centuries_ahead() {
+        let now = Instant::now();
+        let far = far_future(now);
+        let century = Duration::from_secs(100 * 365 * 24 * 3600);
+        assert!(far.saturating_duration_since(now) >= century);
+        // Within a few seconds of what the platform can hold: one more second may not fit.
+        assert!(far.checked_add(Duration::from_secs(1 << 40)).is_none());
+    }
+}
