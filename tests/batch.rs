@@ -10,6 +10,9 @@ use cybrid_identity::emulator::{Emulator, Fault, FaultKind, new_guid};
 use cybrid_identity::{Client, ListParams};
 use serde_json::Value;
 
+#[path = "support/mod.rs"]
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
 
 /// A scratch folder removed at the end.
@@ -559,34 +562,9 @@ fn a_journal_that_is_not_one_is_refused_before_any_request() {
 fn a_full_disk_stops_the_batch_with_exit_1() {
     let dir = Scratch::new("full");
     let mount = dir.path("small");
-    std::fs::create_dir_all(&mount).unwrap();
-    let mounted = Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=8k",
-            "tmpfs",
-            mount.to_str().unwrap(),
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        // CI runs as root, where this mounts; elsewhere say so rather than pass silently.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must be able to mount a tmpfs"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
+    let Some(_tmpfs) = support::Tmpfs::mount(&mount, "8k") else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.clone());
+    };
     let emu = Emulator::builder()
         .transition(Duration::from_millis(10))
         .start()

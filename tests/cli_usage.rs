@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
 use serde_json::Value;
 
+#[path = "support/mod.rs"]
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
 const G: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -497,27 +500,10 @@ fn a_create_of_unknown_outcome_names_the_cli_command_to_check() {
 #[test]
 fn a_key_that_cannot_be_written_whole_leaves_no_file() {
     let dir = std::env::temp_dir().join(format!("cybrid-keygen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     // A one-page tmpfs, filled: the key's PEM (about 1.7 KB) cannot be written.
-    let mounted = Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=4k",
-            "tmpfs",
-            dir.to_str().unwrap(),
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must be able to mount a tmpfs"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
+    let Some(tmpfs) = support::Tmpfs::mount(&dir, "4k") else {
         return;
-    }
+    };
     let filled = std::fs::write(dir.join("filler"), vec![0u8; 4096]);
     let out_path = dir.join("bank.pem");
     let out = run(
@@ -529,7 +515,7 @@ fn a_key_that_cannot_be_written_whole_leaves_no_file() {
         .map(|e| e.unwrap().file_name())
         .filter(|name| name != "filler")
         .collect();
-    let _ = Command::new("umount").arg(&dir).status();
+    drop(tmpfs);
     let _ = std::fs::remove_dir_all(&dir);
     filled.unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
