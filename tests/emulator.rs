@@ -79,8 +79,9 @@ fn token_for(emu: &Emulator, scope: &str) -> String {
 #[test]
 fn the_whole_flow_through_the_public_client() {
     // With the `pending` step of Cybrid's endpoint page; the default is shown below.
+    // Steps of 200 ms: polls of at most 50 ms (±20 %) see each one even on a loaded machine.
     let emu = Emulator::builder()
-        .transition(Duration::from_millis(30))
+        .transition(Duration::from_millis(200))
         .with_pending(true)
         .start()
         .unwrap();

@@ -357,7 +357,7 @@ fn each_state_of_the_record_is_reported_once() {
     support::watchdog();
     let (_emu, client, signer) = setup(
         Emulator::builder()
-            .transition(Duration::from_millis(100))
+            .transition(Duration::from_millis(200))
             .with_pending(true),
     );
     let states = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
