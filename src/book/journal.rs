@@ -338,6 +338,19 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_are_skipped_and_foreign_ones_counted() {
+        let path = scratch("foreign");
+        std::fs::write(&path, format!("\nnot json\n\n{{\"x\":1}}\n")).unwrap();
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(
+            journal.ignored_lines(),
+            2,
+            "two foreign lines; blank lines are not lines"
+        );
+        assert_eq!(journal.in_doubt(), 0);
+    }
+
+    #[test]
     fn a_long_line_or_a_device_is_not_a_journal() {
         let path = scratch("long");
         std::fs::write(&path, vec![b'x'; MAX_JOURNAL_LINE + 1]).unwrap();
