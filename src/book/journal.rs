@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn blank_lines_are_skipped_and_foreign_ones_counted() {
         let path = scratch("foreign");
-        std::fs::write(&path, format!("\nnot json\n\n{{\"x\":1}}\n")).unwrap();
+        std::fs::write(&path, "\nnot json\n\n{\"x\":1}\n").unwrap();
         let journal = Journal::open(&path).unwrap();
         assert_eq!(
             journal.ignored_lines(),
