@@ -592,6 +592,13 @@ fn a_full_disk_stops_the_batch_with_exit_1() {
         emu.stats().count(POSTS) < 200,
         "no create goes out once its intent cannot be written"
     );
+    // Each create that went out has its whole intent line in the journal, even the one
+    // whose line the disk could hold only part of.
+    let intents = journal(&journal_path)
+        .iter()
+        .filter(|l| l["intent"] == "create")
+        .count();
+    assert_eq!(emu.stats().count(POSTS), intents as u64);
 }
 
 #[test]
