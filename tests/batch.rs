@@ -412,7 +412,9 @@ fn killed_while_every_create_is_slow_on_the_server_then_rerun_at_once_one_record
     .spawn()
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while journal(&journal_path).len() < 8 && Instant::now() < deadline {
+    // Killed once eight creates have reached the server (counted as they arrive, two
+    // seconds before the server applies them).
+    while emu.stats().count(POSTS) < 8 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
     child.kill().unwrap();
@@ -423,6 +425,7 @@ fn killed_while_every_create_is_slow_on_the_server_then_rerun_at_once_one_record
         "killed with creates in flight and none finished: {lines:?}"
     );
     assert_eq!(emu.stats().records, 0, "none has landed yet");
+    let in_flight = emu.stats().count(POSTS);
     let rerun = succeeds(&mut attest(
         &emu,
         &[
@@ -444,6 +447,11 @@ fn killed_while_every_create_is_slow_on_the_server_then_rerun_at_once_one_record
         "records per customer: {per_customer:?}"
     );
     assert_eq!(emu.stats().count(POSTS), 24, "no create sent twice");
+    // The creates in flight at the kill were adopted when they landed, not sent again.
+    assert!(
+        rerun.contains(&format!("{} created", 24 - in_flight)),
+        "{in_flight} in flight at the kill; rerun: {rerun}"
+    );
     println!(
         "{} intents before the kill; rerun: {}",
         lines.len(),
