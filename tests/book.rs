@@ -303,3 +303,41 @@ fn a_book_holds_only_what_its_workers_need_and_never_the_whole_book() {
         "held {most_held} of 600 customers at once"
     );
 }
+
+#[test]
+fn a_customers_error_is_written_to_the_journal_whole() {
+    use cybrid_identity::emulator::{Fault, FaultKind};
+    support::watchdog();
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    emu.add_fault(
+        Fault::new(FaultKind::Status {
+            status: 400,
+            retry_after_s: None,
+        })
+        .method("POST")
+        .path_prefix("/api/identity_records"),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("cybrid-book-error-{}", new_guid()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = cybrid_identity::Journal::open(dir.join("journal.jsonl")).unwrap();
+    let customer = new_guid();
+    let summary = Book::new(&emu.client().unwrap(), &signer(&emu), options(2))
+        .journal(&journal)
+        .run([customer.as_str()], |_, _| ())
+        .unwrap();
+    assert_eq!(summary.errors, 1);
+    let text = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let outcome: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let error = outcome["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(
+            "the Bank API answered 400 injected_fault: injected by the emulator's fault settings (request id emu-"
+        ),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
