@@ -341,3 +341,19 @@ fn a_customers_error_is_written_to_the_journal_whole() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_customer_given_twice_at_once_is_attested_once() {
+    support::watchdog();
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(10))
+        .start()
+        .unwrap();
+    let customer = new_guid();
+    let twice = [customer.clone(), customer.to_uppercase(), customer.clone()];
+    let summary = Book::new(&emu.client().unwrap(), &signer(&emu), options(4))
+        .run(twice, |_, _| ())
+        .unwrap();
+    assert_eq!((summary.customers, summary.created), (1, 1));
+    assert_eq!(emu.stats().count("POST /api/identity_records"), 1);
+}

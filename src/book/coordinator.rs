@@ -49,8 +49,8 @@ pub(crate) struct Run<'b, 'a, R> {
     counted_at: Option<Instant>,
     /// Customers whose first listing has not come back.
     unlisted: usize,
-    /// Customers taken from the book so far.
-    pulled: usize,
+    /// The customers held (taken and not yet reported), to take each once at a time.
+    held: std::collections::HashSet<String>,
     pub(crate) summary: Summary,
 }
 
@@ -70,7 +70,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             progress: Progress::default(),
             counted_at: None,
             unlisted: 0,
-            pulled: 0,
+            held: std::collections::HashSet::new(),
             summary: Summary::default(),
         }
     }
@@ -121,12 +121,18 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             .saturating_mul(2)
             .max(GROUP_SIZE.saturating_mul((concurrency / 4).max(1)));
         while !self.exhausted && self.groups.len() < MAX_GROUPS && self.backlog() < enough {
-            let batch: Vec<String> = (&mut *customers)
-                .take(GROUP_SIZE)
-                .map(|c| c.to_ascii_lowercase())
-                .collect();
-            if batch.len() < GROUP_SIZE {
-                self.exhausted = true;
+            // A customer given twice while the first is still held is taken once: two at
+            // once would each find no record and each create one.
+            let mut batch: Vec<String> = Vec::with_capacity(GROUP_SIZE);
+            while batch.len() < GROUP_SIZE {
+                let Some(customer) = customers.next() else {
+                    self.exhausted = true;
+                    break;
+                };
+                let customer = customer.to_ascii_lowercase();
+                if self.held.insert(customer.clone()) {
+                    batch.push(customer);
+                }
             }
             if batch.is_empty() {
                 break;
@@ -150,7 +156,6 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             let id = self.next_group;
             self.next_group += 1;
             self.unlisted += group.customers.len();
-            self.pulled += group.customers.len();
             self.lists.push_back(list_job(id, &group));
             self.groups.insert(id, group);
         }
@@ -372,6 +377,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         result: Result<IdentityRecord, Error>,
         created: bool,
     ) {
+        self.held.remove(&customer_guid);
         let summary = &mut self.summary;
         summary.customers += 1;
         match &result {
@@ -395,7 +401,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         self.progress.done = self.summary.customers;
         self.progress.in_flight = self.in_flight;
         self.progress.limit = self.pace.limit();
-        self.progress.held = self.pulled - self.summary.customers;
+        self.progress.held = self.held.len();
         if self
             .counted_at
             .is_none_or(|at| at.elapsed() >= Duration::from_millis(100))
@@ -422,7 +428,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             limit: self.pace.limit(),
             in_doubt,
             waiting,
-            held: self.pulled - self.summary.customers,
+            held: self.held.len(),
         }
     }
 }
