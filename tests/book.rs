@@ -350,10 +350,29 @@ fn a_customer_given_twice_at_once_is_attested_once() {
         .start()
         .unwrap();
     let customer = new_guid();
-    let twice = [customer.clone(), customer.to_uppercase(), customer.clone()];
+    let twice = [
+        customer.clone(),
+        customer.to_uppercase(),
+        "not-a-guid".to_owned(),
+        customer.clone(),
+    ];
+    let mut refused = Vec::new();
     let summary = Book::new(&emu.client().unwrap(), &signer(&emu), options(4))
-        .run(twice, |_, _| ())
+        .run(twice, |outcome, _| {
+            if let Err(e) = outcome.result {
+                refused.push((outcome.customer_guid, e.to_string()));
+            }
+        })
         .unwrap();
-    assert_eq!((summary.customers, summary.created), (1, 1));
+    assert_eq!(
+        (summary.customers, summary.created, summary.errors),
+        (2, 1, 1)
+    );
+    // A guid that is not one is refused alone; its group is listed and attested.
+    assert_eq!(refused.len(), 1);
+    assert!(
+        refused[0].1.starts_with("invalid customer_guid"),
+        "{refused:?}"
+    );
     assert_eq!(emu.stats().count("POST /api/identity_records"), 1);
 }

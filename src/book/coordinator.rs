@@ -130,7 +130,10 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                     break;
                 };
                 let customer = customer.to_ascii_lowercase();
-                if self.held.insert(customer.clone()) {
+                // One bad guid would fail its whole group's listing: it is refused alone.
+                if let Err(e) = crate::guid::check("customer_guid", &customer) {
+                    self.finish(customer, Err(e), false);
+                } else if self.held.insert(customer.clone()) {
                     batch.push(customer);
                 }
             }
