@@ -61,7 +61,7 @@ want=${1:-all}
 if [ "$want" = all ] || [ "$want" = book ]; then
   group book src/book/assess.rs src/book/customer.rs src/book/pace.rs src/book/journal.rs \
     src/book/ensure.rs src/book/options.rs src/book/report.rs src/book/setup.rs \
-    src/book/workers.rs src/book/engine.rs -- --lib --test book --test ensure_attested
+    src/book/workers.rs src/book/engine.rs src/book/group.rs -- --lib --test book --test ensure_attested
 fi
 if [ "$want" = all ] || [ "$want" = coordinator ]; then
   group coordinator src/book/coordinator.rs -- --lib --test book --test ensure_attested

@@ -55,6 +55,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("book::customer", 19),
     ("book::setup", 20),
     ("book::workers", 20),
+    ("book::group", 20),
     ("book::coordinator", 21),
     ("book::engine", 22),
     ("book", 23),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::customer::{Customer, Phase, Step, far_future};
+use super::group::{Group, settled_at};
 use super::journal::JournalEntry;
 use super::options::GROUP_SIZE;
 use super::pace::Pace;
@@ -22,15 +23,6 @@ use crate::models::{AttestationState, IdentityRecord};
 const MAX_GROUPS: usize = 1024;
 /// Failed listings of one group (after the client's own retries) before the book stops.
 const MAX_LIST_FAILURES: u32 = 3;
-
-#[derive(Default)]
-struct Group {
-    customers: Vec<Customer>,
-    listing: bool,
-    next_poll: Option<Instant>,
-    interval: Duration,
-    list_failures: u32,
-}
 
 /// The coordinator's state.
 pub(crate) struct Run<'b, 'a, R> {
@@ -446,12 +438,4 @@ fn list_job(id: u64, group: &Group) -> Job {
             .map(|c| c.guid.clone())
             .collect(),
     }
-}
-
-/// When a journal intent made at `at` stops being in doubt, on this process's clock.
-fn settled_at(at: OffsetDateTime, settle: Duration, now: Instant) -> Instant {
-    let age = OffsetDateTime::now_utc() - at;
-    let age = Duration::try_from(age).unwrap_or(Duration::ZERO);
-    let left = settle.saturating_sub(age);
-    now.checked_add(left).unwrap_or_else(|| far_future(now))
 }

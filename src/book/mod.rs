@@ -30,6 +30,7 @@ mod coordinator;
 mod customer;
 mod engine;
 mod ensure;
+mod group;
 mod journal;
 mod options;
 mod pace;
