@@ -19,6 +19,14 @@ fn signer(emu: &Emulator) -> AttestationSigner {
     .unwrap()
 }
 
+/// An emulator whose lifecycle steps last `transition_ms`.
+fn emulator(transition_ms: u64) -> Emulator {
+    Emulator::builder()
+        .transition(Duration::from_millis(transition_ms))
+        .start()
+        .unwrap()
+}
+
 fn api_requests(emu: &Emulator) -> u64 {
     emu.stats()
         .requests
@@ -184,10 +192,7 @@ fn a_retry_after_holds_every_thread_of_the_client() {
 fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
     support::watchdog();
     use cybrid_identity::book::JournalEntry;
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(10))
-        .start()
-        .unwrap();
+    let emu = emulator(10);
     let client = emu.client().unwrap();
     let signer = signer(&emu);
     let dir = std::env::temp_dir().join(format!("cybrid-book-intent-{}", new_guid()));
@@ -240,10 +245,7 @@ fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
 #[test]
 fn a_zero_interval_is_raised_to_the_floor_and_key_waits_report_changes() {
     support::watchdog();
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(300))
-        .start()
-        .unwrap();
+    let emu = emulator(300);
     let client = emu.client().unwrap();
     let signer = signer(&emu);
     let customer = new_guid();
@@ -283,10 +285,7 @@ fn a_zero_interval_is_raised_to_the_floor_and_key_waits_report_changes() {
 #[test]
 fn a_book_holds_only_what_its_workers_need_and_never_the_whole_book() {
     support::watchdog();
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(10))
-        .start()
-        .unwrap();
+    let emu = emulator(10);
     let client = emu.client().unwrap();
     let signer = signer(&emu);
     let customers: Vec<String> = (0..600).map(|_| new_guid()).collect();
@@ -308,10 +307,7 @@ fn a_book_holds_only_what_its_workers_need_and_never_the_whole_book() {
 fn a_customers_error_is_written_to_the_journal_whole() {
     use cybrid_identity::emulator::{Fault, FaultKind};
     support::watchdog();
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(10))
-        .start()
-        .unwrap();
+    let emu = emulator(10);
     emu.add_fault(
         Fault::new(FaultKind::Status {
             status: 400,
@@ -345,10 +341,7 @@ fn a_customers_error_is_written_to_the_journal_whole() {
 #[test]
 fn a_customer_given_twice_at_once_is_attested_once() {
     support::watchdog();
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(10))
-        .start()
-        .unwrap();
+    let emu = emulator(10);
     let customer = new_guid();
     let twice = [
         customer.clone(),
