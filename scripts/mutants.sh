@@ -70,5 +70,5 @@ if [ "$want" = all ] || [ "$want" = core ]; then
   group core src/retry.rs src/wait.rs src/pages.rs -- --lib --test client --test reliability --test ensure_attested
 fi
 if [ "$want" = all ] || [ "$want" = jwt ]; then
-  group jwt src/attestation.rs src/auth.rs -- --lib --test attestation --test client
+  group jwt src/attestation/mod.rs src/attestation/check.rs src/auth.rs -- --lib --test attestation --test client
 fi
