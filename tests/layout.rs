@@ -57,6 +57,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("book::workers", 20),
     ("book::group", 20),
     ("book::coordinator", 21),
+    // Tests of the coordinator's private bounds: test code, above everything it drives.
+    ("book::coordinator::tests", 40),
     ("book::engine", 22),
     ("book", 23),
     ("book::ensure", 24),

@@ -439,3 +439,6 @@ fn list_job(id: u64, group: &Group) -> Job {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests;

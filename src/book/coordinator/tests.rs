@@ -1,0 +1,76 @@
+//! The coordinator's read-ahead bounds, exact: `refill` only reads the book and queues
+//! listings, so it is driven here without a server.
+
+use super::{MAX_GROUPS, Run};
+use crate::book::options::{AttestOptions, GROUP_SIZE};
+use crate::book::report::{Outcome, Progress};
+use crate::book::setup::Book;
+use crate::client::Client;
+use crate::keys::SigningKey;
+use crate::signer::AttestationSigner;
+
+const BANK: &str = "b0000000000000000000000000000000";
+const KEY: &str = "f0000000000000000000000000000000";
+
+/// `n` distinct guids, counting how many the book has handed out.
+fn book_of(n: usize, taken: &std::cell::Cell<usize>) -> impl Iterator<Item = String> + '_ {
+    (0..n).map(move |i| {
+        taken.set(taken.get() + 1);
+        format!("{i:032x}")
+    })
+}
+
+fn with_run(concurrency: usize, body: impl FnOnce(&mut Run<'_, '_, fn(Outcome, &Progress)>)) {
+    let client = Client::builder().bearer_token("t").build().unwrap();
+    let signer = AttestationSigner::new(SigningKey::sandbox(), BANK, KEY).unwrap();
+    let book = Book::new(
+        &client,
+        &signer,
+        AttestOptions::default().concurrency(concurrency),
+    );
+    let mut run = Run::new(&book, (|_, _| ()) as fn(Outcome, &Progress));
+    body(&mut run);
+}
+
+#[test]
+fn one_worker_reads_one_group_ahead_and_no_more() {
+    with_run(1, |run| {
+        let taken = std::cell::Cell::new(0);
+        let mut customers = book_of(1000, &taken);
+        run.refill(&mut customers);
+        // One group waiting to be listed is work enough for one worker: the next is read
+        // only once that listing has come back.
+        assert_eq!(
+            (run.groups.len(), run.unlisted, run.lists.len()),
+            (1, GROUP_SIZE, 1)
+        );
+        assert_eq!(taken.get(), GROUP_SIZE);
+        run.refill(&mut customers);
+        assert_eq!(taken.get(), GROUP_SIZE, "read again with the backlog full");
+    });
+}
+
+#[test]
+fn a_quarter_of_the_workers_worth_of_groups_is_read_ahead() {
+    with_run(8, |run| {
+        let taken = std::cell::Cell::new(0);
+        run.refill(&mut book_of(1000, &taken));
+        assert_eq!((run.groups.len(), taken.get()), (2, 2 * GROUP_SIZE));
+    });
+}
+
+#[test]
+fn no_more_groups_are_held_than_the_bound_however_fast_listings_come_back() {
+    with_run(1, |run| {
+        let taken = std::cell::Cell::new(0);
+        let mut customers = book_of((MAX_GROUPS + 2) * GROUP_SIZE, &taken);
+        for _ in 0..MAX_GROUPS + 2 {
+            // Each group listed and waiting on its records: none is backlog any more.
+            run.unlisted = 0;
+            run.refill(&mut customers);
+        }
+        assert_eq!(run.groups.len(), MAX_GROUPS);
+        assert_eq!(taken.get(), MAX_GROUPS * GROUP_SIZE);
+        assert!(!run.exhausted);
+    });
+}
