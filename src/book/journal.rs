@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -260,14 +260,19 @@ impl Journal {
     fn write_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
         let mut file = lock(&self.file);
         let cannot = |e| Error::journal(&self.path, "cannot write to it".into(), Some(e));
-        // One call: with O_APPEND the kernel places the whole line at the end at once.
-        let written = file.write(bytes).map_err(cannot)?;
-        if written < bytes.len() {
-            // Only a full disk writes part of a line; finish it so the next starts anew.
-            file.write_all(&bytes[written..]).map_err(cannot)?;
-        }
-        Ok(())
+        write_once(&mut *file, bytes).map_err(cannot)
     }
+}
+
+/// Writes `bytes` in one `write` call, and finishes them if that call wrote only a part.
+fn write_once(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    // One call: with O_APPEND the kernel places the whole line at the end at once.
+    let written = out.write(bytes)?;
+    if written < bytes.len() {
+        // Only a full disk writes part of a line; finish it so the next starts anew.
+        out.write_all(&bytes[written..])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -349,6 +354,51 @@ mod tests {
             "two foreign lines; blank lines are not lines"
         );
         assert_eq!(journal.in_doubt(), 0);
+    }
+
+    /// A disk that takes at most `room` bytes a call, recording each call's size.
+    struct Cramped {
+        room: usize,
+        calls: Vec<usize>,
+        got: Vec<u8>,
+    }
+
+    impl Write for Cramped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.room);
+            self.calls.push(n);
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_is_one_write_and_a_short_write_is_finished() {
+        let line = b"{\"customer_guid\":\"a\"}\n";
+        let mut roomy = Cramped {
+            room: 4096,
+            calls: vec![],
+            got: vec![],
+        };
+        write_once(&mut roomy, line).unwrap();
+        assert_eq!(
+            (roomy.calls, roomy.got.as_slice()),
+            (vec![line.len()], &line[..])
+        );
+        let mut cramped = Cramped {
+            room: 10,
+            calls: vec![],
+            got: vec![],
+        };
+        write_once(&mut cramped, line).unwrap();
+        assert_eq!(
+            (cramped.calls, cramped.got.as_slice()),
+            (vec![10, 10, 2], &line[..])
+        );
     }
 
     #[test]
