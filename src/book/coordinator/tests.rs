@@ -45,6 +45,8 @@ fn one_worker_reads_one_group_ahead_and_no_more() {
             (1, GROUP_SIZE, 1)
         );
         assert_eq!(taken.get(), GROUP_SIZE);
+        // Its listing is queued: nothing may schedule another before it comes back.
+        assert!(run.groups.values().all(|g| g.listing));
         run.refill(&mut customers);
         assert_eq!(taken.get(), GROUP_SIZE, "read again with the backlog full");
     });
@@ -72,5 +74,25 @@ fn no_more_groups_are_held_than_the_bound_however_fast_listings_come_back() {
         assert_eq!(run.groups.len(), MAX_GROUPS);
         assert_eq!(taken.get(), MAX_GROUPS * GROUP_SIZE);
         assert!(!run.exhausted);
+    });
+}
+
+#[test]
+fn no_more_requests_are_sent_than_the_limit() {
+    with_run(1, |run| {
+        let taken = std::cell::Cell::new(0);
+        let mut customers = book_of(1000, &taken);
+        run.refill(&mut customers);
+        run.unlisted = 0;
+        run.refill(&mut customers);
+        assert_eq!(run.lists.len(), 2);
+        let (jobs, sent) = std::sync::mpsc::channel();
+        run.dispatch(&jobs);
+        assert_eq!((run.in_flight, sent.try_iter().count()), (1, 1));
+        assert_eq!(
+            run.lists.len(),
+            1,
+            "the second listing waits for a free slot"
+        );
     });
 }
