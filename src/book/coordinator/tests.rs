@@ -96,3 +96,71 @@ fn no_more_requests_are_sent_than_the_limit() {
         );
     });
 }
+
+/// The book's first group, listed once with `answer`, for customers `asked`.
+fn answer_listing(
+    run: &mut Run<'_, '_, fn(Outcome, &Progress)>,
+    asked: &[String],
+    answer: Result<Vec<crate::models::IdentityRecord>, crate::Error>,
+) {
+    run.listed(0, asked, std::time::Instant::now(), answer);
+}
+
+#[test]
+fn a_failed_listing_is_sent_again_after_two_then_four_seconds_and_the_third_stops_the_book() {
+    use std::time::{Duration, Instant};
+    with_run(1, |run| {
+        let taken = std::cell::Cell::new(0);
+        run.refill(&mut book_of(GROUP_SIZE, &taken));
+        let asked: Vec<String> = run.groups[&0]
+            .customers
+            .iter()
+            .map(|c| c.guid.clone())
+            .collect();
+        let failed = || Err(crate::Error::invalid("x", "a listing that failed"));
+        for (failures, pause) in [(1, 2), (2, 4)] {
+            let before = Instant::now();
+            answer_listing(run, &asked, failed());
+            let group = &run.groups[&0];
+            assert_eq!(group.list_failures, failures);
+            let at = group.next_poll.unwrap();
+            let pause = Duration::from_secs(pause);
+            assert!(at >= before + pause && at <= Instant::now() + pause);
+            assert!(run.fatal.is_none(), "stopped after {failures} failures");
+        }
+        // A listing that comes back resets the count; three in a row stop the book.
+        answer_listing(run, &asked, Ok(vec![]));
+        assert_eq!(run.groups[&0].list_failures, 0);
+        for _ in 0..2 {
+            answer_listing(run, &asked, failed());
+        }
+        assert!(run.fatal.is_none());
+        answer_listing(run, &asked, failed());
+        let fatal = run
+            .fatal
+            .take()
+            .expect("the third failure in a row stops the book");
+        assert!(
+            fatal.to_string().contains("a listing that failed"),
+            "{fatal}"
+        );
+    });
+}
+
+#[test]
+fn a_listing_judges_only_the_customers_it_asked_about() {
+    with_run(1, |run| {
+        let taken = std::cell::Cell::new(0);
+        run.refill(&mut book_of(GROUP_SIZE, &taken));
+        let half: Vec<String> = run.groups[&0].customers[..GROUP_SIZE / 2]
+            .iter()
+            .map(|c| c.guid.clone())
+            .collect();
+        answer_listing(run, &half, Ok(vec![]));
+        // The asked half has no record and is queued for a create; the rest is still new.
+        assert_eq!(
+            (run.creates.len(), run.unlisted),
+            (GROUP_SIZE / 2, GROUP_SIZE / 2)
+        );
+    });
+}
