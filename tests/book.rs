@@ -283,6 +283,40 @@ fn a_zero_interval_is_raised_to_the_floor_and_key_waits_report_changes() {
 }
 
 #[test]
+fn records_that_fail_are_counted_as_failed_and_reported_with_their_code() {
+    use cybrid_identity::{AttestationState, FailureCode};
+    support::watchdog();
+    let emu = emulator(10);
+    // Signed for another bank: the emulator fails each record with `invalid_issuer`.
+    let wrong_bank = AttestationSigner::new(
+        SigningKey::sandbox(),
+        new_guid(),
+        emu.verification_key_guid(),
+    )
+    .unwrap();
+    let customers: Vec<String> = (0..3).map(|_| new_guid()).collect();
+    let mut codes = Vec::new();
+    let summary = Book::new(&emu.client().unwrap(), &wrong_bank, options(2))
+        .run(&customers, |outcome, _| {
+            let record = outcome.result.unwrap().record;
+            assert_eq!(record.state(), Some(&AttestationState::Failed));
+            codes.push(record.failure_code().cloned());
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            summary.customers,
+            summary.verified,
+            summary.failed,
+            summary.errors,
+            summary.created
+        ),
+        (3, 0, 3, 0, 3)
+    );
+    assert_eq!(codes, vec![Some(FailureCode::InvalidIssuer); 3]);
+}
+
+#[test]
 fn a_book_holds_only_what_its_workers_need_and_never_the_whole_book() {
     support::watchdog();
     let emu = emulator(10);

@@ -162,5 +162,61 @@ fn a_listing_judges_only_the_customers_it_asked_about() {
             (run.creates.len(), run.unlisted),
             (GROUP_SIZE / 2, GROUP_SIZE / 2)
         );
+        // No one waits on a record: nothing to poll until a create is answered.
+        assert_eq!(run.groups[&0].next_poll, None);
+    });
+}
+
+/// Group 0's first `waiting` customers watch a record and the next `in_doubt` are in doubt.
+fn set_phases(run: &mut Run<'_, '_, fn(Outcome, &Progress)>, waiting: usize, in_doubt: usize) {
+    use crate::book::customer::Phase;
+    let now = std::time::Instant::now();
+    let record: crate::models::IdentityRecord = serde_json::from_str("{}").unwrap();
+    let customers = &mut run.groups.get_mut(&0).unwrap().customers;
+    for (i, customer) in customers.iter_mut().enumerate() {
+        customer.phase = if i < waiting {
+            Phase::Watching {
+                guid: format!("{i:032x}"),
+                since: now,
+                last: Box::new(record.clone()),
+            }
+        } else if i < waiting + in_doubt {
+            Phase::InDoubt {
+                seen: None,
+                until: now,
+            }
+        } else {
+            Phase::Queued
+        };
+    }
+}
+
+#[test]
+fn progress_counts_the_customers_in_doubt_and_waiting_at_most_every_100_ms() {
+    use std::time::{Duration, Instant};
+    with_run(1, |run| {
+        let taken = std::cell::Cell::new(0);
+        run.refill(&mut book_of(GROUP_SIZE, &taken));
+        set_phases(run, 3, 2);
+        let expected = Progress {
+            done: 0,
+            in_flight: 0,
+            limit: 1,
+            in_doubt: 2,
+            waiting: 3,
+            held: GROUP_SIZE,
+        };
+        assert_eq!(run.snapshot(), expected);
+        let failed = || Err(crate::Error::invalid("x", "y"));
+        // Counted a moment ago: the phases are not walked again.
+        run.counted_at = Some(Instant::now() + Duration::from_secs(10));
+        run.finish(format!("{:032x}", 99), failed(), false);
+        assert_eq!((run.progress.done, run.progress.held), (1, GROUP_SIZE - 1));
+        assert_eq!((run.progress.in_doubt, run.progress.waiting), (0, 0));
+        // Counted over 100 ms ago: they are.
+        run.counted_at = Instant::now().checked_sub(Duration::from_millis(150));
+        run.finish(format!("{:032x}", 98), failed(), false);
+        assert_eq!((run.progress.in_doubt, run.progress.waiting), (2, 3));
+        assert_eq!(run.summary.errors, 2);
     });
 }
