@@ -234,6 +234,32 @@ mod tests {
     }
 
     #[test]
+    fn each_callback_hears_of_its_own_kind_only() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (records, keys) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (r, k) = (records.clone(), keys.clone());
+        let options = WaitOptions::default()
+            .on_change(move |_| {
+                r.fetch_add(1, Ordering::SeqCst);
+            })
+            .on_key_change(move |_| {
+                k.fetch_add(1, Ordering::SeqCst);
+            });
+        let key: VerificationKey = serde_json::from_str("{}").unwrap();
+        options.notify_key(&key);
+        options.notify_key(&key);
+        options.notify(&serde_json::from_str("{}").unwrap());
+        assert_eq!(
+            (records.load(Ordering::SeqCst), keys.load(Ordering::SeqCst)),
+            (1, 2)
+        );
+        assert!(
+            format!("{options:?}")
+                .ends_with("on_change: Some(\"Fn\"), on_key_change: Some(\"Fn\") }")
+        );
+    }
+
+    #[test]
     fn polls_until_final_and_reports_each_change_once() {
         let states = RefCell::new(vec![1, 1, 2, 3].into_iter());
         let changes = RefCell::new(Vec::new());
