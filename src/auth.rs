@@ -220,7 +220,11 @@ mod tests {
             token_type: None,
             expires_in: Some(3),
         };
-        assert!(!format!("{t:?}").contains("tok\""));
+        assert_eq!(
+            format!("{t:?}"),
+            r#"TokenResponse { access_token: "[redacted]", token_type: None, expires_in: Some(3) }"#
+        );
+        assert_eq!(format!("{:?}", TokenCache::default()), "TokenCache { .. }");
     }
 
     #[test]
@@ -230,13 +234,32 @@ mod tests {
         assert_eq!(t.refresh_at, Some(now + Duration::from_secs(9)));
         let t = CachedToken::new(Secret::new("a"), Some(3600), now);
         assert_eq!(t.refresh_at, Some(now + Duration::from_secs(3540)));
+        // A year at most (365 days), less the minute's margin.
         let t = CachedToken::new(Secret::new("a"), Some(u64::MAX), now);
         assert_eq!(
             t.refresh_at,
-            Some(now + MAX_TOKEN_LIFE - MAX_REFRESH_MARGIN)
+            Some(now + Duration::from_secs(31_536_000 - 60))
         );
         let t = CachedToken::new(Secret::new("a"), None, now);
         assert!(t.fresh_at(now + Duration::from_secs(1_000_000)));
+    }
+
+    #[test]
+    fn a_token_is_fresh_until_its_refresh_time_and_logs_show_how_long() {
+        let now = Instant::now();
+        let t = CachedToken::new(Secret::new("a"), Some(10), now);
+        let at = now + Duration::from_secs(9);
+        assert!(t.fresh_at(at - Duration::from_millis(1)));
+        assert!(!t.fresh_at(at), "stale from its refresh time on");
+        let hour = CachedToken::new(Secret::new("a"), Some(3600), Instant::now());
+        // 3,540 s from when it was received, counted down by the time this test took.
+        let shown = hour.lifetime();
+        assert!(
+            matches!(shown.as_str(), "used for 3539 s" | "used for 3540 s"),
+            "{shown}"
+        );
+        let forever = CachedToken::new(Secret::new("a"), None, now);
+        assert_eq!(forever.lifetime(), "no expiry given");
     }
 
     #[test]
