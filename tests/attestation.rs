@@ -506,6 +506,43 @@ fn craft_raw(header: &str, claims: &str, key: &SigningKey) -> String {
 }
 
 #[test]
+fn a_token_of_exactly_the_checked_bound_is_read_and_a_byte_more_is_not() {
+    let key = SigningKey::sandbox();
+    let vk = Some(key.verifying_key());
+    let signature = URL_SAFE_NO_PAD.encode(key.sign_rs512(b"x").unwrap()).len();
+    let length = |header: &Value, claims: &Value| {
+        URL_SAFE_NO_PAD.encode(header.to_string()).len()
+            + URL_SAFE_NO_PAD.encode(claims.to_string()).len()
+            + signature
+            + 2
+    };
+    // Base64 cannot make every length: a `typ` of 3 or 4 letters shifts the ones it can.
+    let headers = [
+        json!({"alg": "RS512", "kid": KID}),
+        json!({"alg": "RS512", "kid": KID, "typ": "JWT"}),
+        json!({"alg": "RS512", "kid": KID, "typ": "JOSE"}),
+    ];
+    let token_of = |size: usize| {
+        for header in &headers {
+            for pad in 4000..7000 {
+                let claims = with(good_claims(), "pad", Some(json!("x".repeat(pad))));
+                if length(header, &claims) == size {
+                    return craft(header, &claims, &key);
+                }
+            }
+        }
+        panic!("no token of {size} bytes");
+    };
+    let bound = attestation::MAX_CHECKED_TOKEN_BYTES;
+    let at = token_of(bound);
+    assert_eq!(at.len(), bound);
+    assert_eq!(verdict(&at, vk), Ok(()));
+    let over = token_of(bound + 1);
+    assert_eq!(over.len(), bound + 1);
+    assert_eq!(verdict(&over, vk), Err(FailureCode::InvalidAlgorithm));
+}
+
+#[test]
 fn genuine_but_hostile_tokens_are_refused() {
     let key = SigningKey::sandbox();
     let vk = Some(key.verifying_key());
