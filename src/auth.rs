@@ -262,6 +262,37 @@ mod tests {
         assert_eq!(forever.lifetime(), "no expiry given");
     }
 
+    /// A cache that never stored its token or never cleared its flag would hang its callers:
+    /// this fails in seconds instead.
+    #[test]
+    fn a_fetch_is_stored_and_wakes_the_thread_waiting_for_it() {
+        use std::sync::{Arc, mpsc};
+        let cache = Arc::new(TokenCache::default());
+        let (sent, got) = mpsc::channel();
+        let (started, fetching) = mpsc::channel();
+        let (c, s) = (cache.clone(), sent.clone());
+        std::thread::spawn(move || {
+            let token = c.get(|| {
+                started.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                Ok(CachedToken::new(Secret::new("one"), None, Instant::now()))
+            });
+            s.send(token.map(|t| t.expose().to_owned())).unwrap();
+        });
+        fetching.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Asks while the first fetch is under way: waits for it rather than fetch again.
+        std::thread::spawn(move || {
+            let token = cache.get(|| panic!("fetched twice"));
+            sent.send(token.map(|t| t.expose().to_owned())).unwrap();
+        });
+        for _ in 0..2 {
+            let token = got
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a caller hung");
+            assert_eq!(token.unwrap(), "one");
+        }
+    }
+
     #[test]
     fn invalidate_only_drops_the_rejected_token() {
         let cache = TokenCache::default();
