@@ -228,7 +228,8 @@ fn function_lengths(text: &str) -> Vec<(usize, usize)> {
         ]
         .iter()
         .any(|p| trimmed.starts_with(p));
-        if !signature || trimmed.ends_with(';') {
+        // No body (a trait method) or an empty one on the signature's line: nothing to measure.
+        if !signature || trimmed.ends_with(';') || trimmed.ends_with("{}") {
             continue;
         }
         let close = format!("{}}}", &line[..line.len() - trimmed.len()]);
