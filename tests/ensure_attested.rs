@@ -443,19 +443,22 @@ fn a_create_answered_final_needs_no_poll() {
     );
 }
 
+/// A 429 that asks for no wait.
+fn refused_with_429() -> support::Reply {
+    support::with_header(
+        support::json(
+            429,
+            serde_json::json!({"status": 429, "error_message": "slow down", "message_code": "rate_limited"}),
+        ),
+        "retry-after",
+        "0",
+    )
+}
+
 #[test]
 fn a_create_refused_with_429_is_sent_again_at_most_eight_times() {
     support::watchdog();
-    let refused = || {
-        support::with_header(
-            support::json(
-                429,
-                serde_json::json!({"status": 429, "error_message": "slow down", "message_code": "rate_limited"}),
-            ),
-            "retry-after",
-            "0",
-        )
-    };
+    let refused = refused_with_429;
     // Three refusals, then the create goes through: one record, four creates.
     let (server, client, signer) = scripted(move |n| {
         if n < 3 {
@@ -481,16 +484,7 @@ fn a_create_refused_with_429_is_sent_again_at_most_eight_times() {
 #[test]
 fn a_create_refused_with_429_does_not_use_up_the_creates_a_lost_answer_may_need() {
     support::watchdog();
-    let refused = || {
-        support::with_header(
-            support::json(
-                429,
-                serde_json::json!({"status": 429, "error_message": "slow down", "message_code": "rate_limited"}),
-            ),
-            "retry-after",
-            "0",
-        )
-    };
+    let refused = refused_with_429;
     // One retry in the client: each refusal costs two POSTs. Three refusals (six POSTs),
     // then every create's answer is lost: the client's two creates go out, each followed by
     // its settle period, and the last unknown outcome is the customer's.
