@@ -2,113 +2,19 @@
 //! Every customer ends with exactly one record, however the run is interrupted or rerun.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cybrid_identity::emulator::{Emulator, Fault, FaultKind, new_guid};
-use cybrid_identity::{Client, ListParams};
 use serde_json::Value;
 
 #[path = "support/mod.rs"]
 mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
-
-/// A scratch folder removed at the end.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("cybrid-batch-{name}-{}", new_guid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn book(dir: &Scratch, n: usize) -> (PathBuf, Vec<String>) {
-    let customers: Vec<String> = (0..n).map(|_| new_guid()).collect();
-    let mut text = String::from("# a customer book\n\n");
-    for c in &customers {
-        text.push_str(c);
-        text.push('\n');
-    }
-    text.push_str(&customers[0]); // a duplicate, dropped
-    text.push('\n');
-    let path = dir.path("book.txt");
-    std::fs::write(&path, text).unwrap();
-    (path, customers)
-}
-
-/// `cybrid-identity ARGS` with the environment that reaches `emu`.
-fn cli(emu: &Emulator, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("CYBRID_ACCESS_TOKEN")
-        .env_remove("CYBRID_ENVIRONMENT")
-        .env("CYBRID_BASE_URL", emu.url())
-        .env("CYBRID_TOKEN_URL", emu.token_url())
-        .env("CYBRID_CLIENT_ID", emu.client_id())
-        .env("CYBRID_CLIENT_SECRET", emu.client_secret());
-    cmd
-}
-
-/// `attest ARGS --sandbox` against `emu`.
-fn attest(emu: &Emulator, args: &[&str]) -> Command {
-    let mut cmd = cli(emu, &["attest"]);
-    cmd.args(args).arg("--sandbox");
-    cmd
-}
-
-/// Runs `cmd`, asserting exit 0, and returns its stdout.
-fn succeeds(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn journal(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Records per customer, read through the API.
-fn records_per_customer(emu: &Emulator, customers: &[String]) -> Vec<usize> {
-    let client: Client = emu.client().unwrap();
-    customers
-        .iter()
-        .map(|c| {
-            client
-                .identity_records(ListParams::new().customer_guid(c))
-                .count()
-        })
-        .collect()
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::*;
 
 const POSTS: &str = "POST /api/identity_records";
 

@@ -50,6 +50,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("book::assess", 18),
     ("book::pace", 18),
     ("book::options", 18),
+    ("book::entry", 17),
+    ("book::hold", 17),
     ("book::journal", 18),
     ("book::report", 19),
     ("book::customer", 19),
@@ -57,6 +59,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("book::workers", 20),
     ("book::group", 20),
     ("book::coordinator", 21),
+    // Taking customers in: part of the coordinator's state, in a file of its own.
+    ("book::coordinator::intake", 22),
     // Tests of the coordinator's private bounds: test code, above everything it drives.
     ("book::coordinator::tests", 40),
     ("book::engine", 22),

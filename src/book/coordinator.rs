@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use super::customer::{Customer, Phase, Step, far_future};
-use super::group::{Group, settled_at};
-use super::journal::JournalEntry;
-use super::options::GROUP_SIZE;
+use super::customer::{Phase, Step, far_future};
+use super::entry::JournalEntry;
+use super::group::Group;
 use super::pace::Pace;
 use super::report::{Attested, Outcome, Progress, Summary, entry_of};
 use super::setup::Book;
@@ -18,9 +17,6 @@ use super::workers::{Job, Reply};
 use crate::error::Error;
 use crate::models::{AttestationState, IdentityRecord};
 
-/// Groups held at once (customers being listed, created or waited for), bounding memory
-/// whatever the book's size.
-const MAX_GROUPS: usize = 1024;
 /// Failed listings of one group (after the client's own retries) before the book stops.
 const MAX_LIST_FAILURES: u32 = 3;
 
@@ -43,6 +39,8 @@ pub(crate) struct Run<'b, 'a, R> {
     unlisted: usize,
     /// The customers held (taken and not yet reported), to take each once at a time.
     held: std::collections::HashSet<String>,
+    /// Customers another run sharing the journal holds, and when to try each again.
+    elsewhere: VecDeque<(String, Instant)>,
     pub(crate) summary: Summary,
 }
 
@@ -63,6 +61,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             counted_at: None,
             unlisted: 0,
             held: std::collections::HashSet::new(),
+            elsewhere: VecDeque::new(),
             summary: Summary::default(),
         }
     }
@@ -91,69 +90,22 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        // A book stopped short lets other runs have what it still holds.
+        if let Some(journal) = self.book.journal {
+            for customer in self.held.drain() {
+                let _ = journal.release(&customer);
+            }
+        }
         self.fatal.take().map_or(Ok(()), Err)
     }
 
     fn finished(&self) -> bool {
-        self.exhausted && self.groups.is_empty()
+        self.exhausted && self.groups.is_empty() && self.elsewhere.is_empty()
     }
 
     /// Creates waiting, or customers whose first listing has not come back.
     fn backlog(&self) -> usize {
         self.creates.len() + self.unlisted
-    }
-
-    /// Takes customers from the book, a group at a time, while the work at hand would not
-    /// keep every worker busy.
-    fn refill(&mut self, customers: &mut dyn Iterator<Item = String>) {
-        // Enough listings ahead that a rerun (all in force) lists a quarter of the workers'
-        // worth of groups at once, and a fresh book always has creates waiting.
-        let concurrency = self.book.options.concurrency;
-        let enough = concurrency
-            .saturating_mul(2)
-            .max(GROUP_SIZE.saturating_mul((concurrency / 4).max(1)));
-        while !self.exhausted && self.groups.len() < MAX_GROUPS && self.backlog() < enough {
-            // A customer given twice while the first is still held is taken once: two at
-            // once would each find no record and each create one.
-            let mut batch: Vec<String> = Vec::with_capacity(GROUP_SIZE);
-            while batch.len() < GROUP_SIZE {
-                let Some(customer) = customers.next() else {
-                    self.exhausted = true;
-                    break;
-                };
-                let customer = customer.to_ascii_lowercase();
-                // One bad guid would fail its whole group's listing: it is refused alone.
-                if let Err(e) = crate::guid::check("customer_guid", &customer) {
-                    self.finish(customer, Err(e), false);
-                } else if self.held.insert(customer.clone()) {
-                    batch.push(customer);
-                }
-            }
-            if batch.is_empty() {
-                break;
-            }
-            let creates = self.book.client.max_retries().saturating_add(1);
-            let now = Instant::now();
-            let settle = self.book.options.settle;
-            let group = Group {
-                customers: batch
-                    .into_iter()
-                    .map(|guid| {
-                        let doubt = self.book.journal.and_then(|j| j.intent(&guid));
-                        let until = doubt.map(|at| settled_at(at, settle, now));
-                        Customer::new(guid, creates, until)
-                    })
-                    .collect(),
-                interval: self.book.options.wait.initial_interval,
-                listing: true,
-                ..Group::default()
-            };
-            let id = self.next_group;
-            self.next_group += 1;
-            self.unlisted += group.customers.len();
-            self.lists.push_back(list_job(id, &group));
-            self.groups.insert(id, group);
-        }
     }
 
     /// Polls the groups whose time has come.
@@ -168,7 +120,8 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
     }
 
     fn next_timer(&self) -> Option<Instant> {
-        self.groups.values().filter_map(|g| g.next_poll).min()
+        let polls = self.groups.values().filter_map(|g| g.next_poll);
+        polls.chain(self.elsewhere.front().map(|(_, at)| *at)).min()
     }
 
     /// Sends work while the in-flight limit allows: listings first (they find the work),
@@ -372,7 +325,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         result: Result<IdentityRecord, Error>,
         created: bool,
     ) {
-        self.held.remove(&customer_guid);
+        let held = self.held.remove(&customer_guid);
         let summary = &mut self.summary;
         summary.customers += 1;
         match &result {
@@ -391,12 +344,18 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             && let Err(e) = journal.append(&entry_of(&outcome, self.book.error_text))
         {
             self.fatal.get_or_insert(e);
+        } else if let Some(journal) = self.book.journal.filter(|_| held) {
+            // Its outcome is written: another run may take it now, and will adopt it.
+            if let Err(e) = journal.release(&outcome.customer_guid) {
+                log::warn!(target: "cybrid_identity", "{e}");
+            }
         }
         // Counting phases walks every customer held: at most every 100 ms, not per outcome.
         self.progress.done = self.summary.customers;
         self.progress.in_flight = self.in_flight;
         self.progress.limit = self.pace.limit();
         self.progress.held = self.held.len();
+        self.progress.elsewhere = self.elsewhere.len();
         if self
             .counted_at
             .is_none_or(|at| at.elapsed() >= Duration::from_millis(100))
@@ -424,11 +383,12 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             in_doubt,
             waiting,
             held: self.held.len(),
+            elsewhere: self.elsewhere.len(),
         }
     }
 }
 
-fn list_job(id: u64, group: &Group) -> Job {
+pub(crate) fn list_job(id: u64, group: &Group) -> Job {
     Job::List {
         group: id,
         customers: group
@@ -440,5 +400,6 @@ fn list_job(id: u64, group: &Group) -> Job {
     }
 }
 
+mod intake;
 #[cfg(test)]
 mod tests;

@@ -21,8 +21,10 @@ impl Client {
     /// is sent again only when a listing after that period still shows none, at most as many
     /// times as the client's retries allow.
     ///
-    /// Limit: two processes attesting the same customer at the same instant can each create
-    /// a record; run one customer in one place at a time (the CLI's shards do).
+    /// Limit: this call keeps no journal, so two processes attesting the same customer at the
+    /// same instant can each create a record; run one customer in one place at a time, or use
+    /// a [`Book`] with a [`Journal`](crate::Journal), which holds each customer against other
+    /// runs sharing that journal.
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {

@@ -16,105 +16,45 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Read as _, Write};
+use std::io::{BufRead as _, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use super::entry::JournalEntry;
+use super::hold::Holds;
 use crate::error::Error;
 use crate::sync::lock;
 
 /// The longest journal line read (64 KiB): a longer one means the file is not a journal.
 pub const MAX_JOURNAL_LINE: usize = 64 * 1024;
 
-/// One line of a journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum JournalEntry {
-    /// A create is about to be sent for this customer.
-    Intent {
-        /// The customer.
-        customer_guid: String,
-        /// When (this machine's clock).
-        at: OffsetDateTime,
-    },
-    /// The customer's outcome.
-    Outcome {
-        /// The customer.
-        customer_guid: String,
-        /// The record adopted or created, if any.
-        record_guid: Option<String>,
-        /// Its final state (`verified`, `failed`, …), if any.
-        state: Option<String>,
-        /// Its failure code, if failed.
-        failure_code: Option<String>,
-        /// Whether this run created it (`None` on an error).
-        created: Option<bool>,
-        /// What went wrong, if the customer ended with an error.
-        error: Option<String>,
-    },
-}
-
-impl JournalEntry {
-    /// The line, without its newline.
-    pub fn to_json(&self) -> String {
-        match self {
-            JournalEntry::Intent { customer_guid, at } => json!({
-                "intent": "create",
-                "customer_guid": customer_guid,
-                "at": at.format(&Rfc3339).unwrap_or_default(),
-            })
-            .to_string(),
-            JournalEntry::Outcome {
-                customer_guid,
-                record_guid,
-                state,
-                failure_code,
-                created,
-                error,
-            } => json!({
-                "customer_guid": customer_guid,
-                "record_guid": record_guid,
-                "state": state,
-                "failure_code": failure_code,
-                "created": created,
-                "error": error,
-            })
-            .to_string(),
-        }
-    }
-
-    /// Reads one line; `None` for a line that is not an entry (torn, or another program's).
-    pub fn parse(line: &[u8]) -> Option<JournalEntry> {
-        let value: Value = serde_json::from_slice(line).ok()?;
-        let customer_guid = value["customer_guid"].as_str()?.to_ascii_lowercase();
-        let text = |name: &str| value[name].as_str().map(str::to_owned);
-        if value["intent"] == "create" {
-            let at = OffsetDateTime::parse(value["at"].as_str()?, &Rfc3339).ok()?;
-            return Some(JournalEntry::Intent { customer_guid, at });
-        }
-        Some(JournalEntry::Outcome {
-            customer_guid,
-            record_guid: text("record_guid"),
-            state: text("state"),
-            failure_code: text("failure_code"),
-            created: value["created"].as_bool(),
-            error: text("error"),
-        })
-    }
-}
-
-/// An open journal: what it said when opened, and the file to append to.
+/// An open journal: what it says (read when opened, and again as a book takes customers,
+/// since other runs may be writing it too), the file to append to, and the customers this
+/// opening holds against other runs.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: Mutex<File>,
+    /// Appends go through `&File` (one `write` a line); reads use positioned reads, so
+    /// neither moves the other's place.
+    file: File,
+    /// Held while a line is written, so that a short write is finished before another starts.
+    writing: Mutex<()>,
+    state: Mutex<State>,
+}
+
+/// What the journal said, as far as it has been read.
+#[derive(Debug, Default)]
+struct State {
     verified: HashSet<String>,
     intents: HashMap<String, OffsetDateTime>,
     ignored_lines: usize,
+    /// Bytes read, up to the end of the last whole line.
+    read_to: u64,
+    /// Whole lines read.
+    lines: usize,
+    holds: Holds,
 }
 
 impl Journal {
@@ -144,60 +84,164 @@ impl Journal {
                 None,
             ));
         }
-        let mut journal = Journal {
+        let journal = Journal {
             path: path.clone(),
-            file: Mutex::new(file),
-            verified: HashSet::new(),
-            intents: HashMap::new(),
-            ignored_lines: 0,
+            file,
+            writing: Mutex::new(()),
+            state: Mutex::new(State::default()),
         };
-        let torn = journal.read()?;
-        if torn {
-            // A killed run's last line: end it, so the next line starts on its own.
+        if journal.read_on()? {
+            // A killed run's last line: end it, so the next line starts on its own (and is
+            // then read, and counted, as a line that is not an entry).
             journal.write_bytes(b"\n")?;
+            journal.read_on()?;
         }
         Ok(journal)
     }
 
-    /// Reads every line through the bound; whether the last one lacked its newline.
-    fn read(&mut self) -> Result<bool, Error> {
-        let file = lock(&self.file)
-            .try_clone()
-            .map_err(|e| Error::journal(&self.path, "cannot read it".into(), Some(e)))?;
-        let mut reader = BufReader::new(file);
+    /// Reads the lines written since the last read (by this run or another sharing the
+    /// file), so that what a customer's last line says is current. A book calls it after
+    /// taking customers, before deciding anything about them.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the file cannot be read or holds a line longer than
+    /// [`MAX_JOURNAL_LINE`].
+    pub fn refresh(&self) -> Result<(), Error> {
+        self.read_on().map(|_torn| ())
+    }
+
+    /// Reads every whole line past the last one read; whether bytes with no newline follow
+    /// them (a line cut short by a kill, or one being written: left to the next read).
+    fn read_on(&self) -> Result<bool, Error> {
+        let mut state = lock(&self.state);
+        let cannot = |e| Error::journal(&self.path, "cannot read it".into(), Some(e));
+        let mut reader = BufReader::new(ReadAt {
+            file: &self.file,
+            at: state.read_to,
+        });
         let mut line = Vec::new();
-        let mut number = 0usize;
+        let limit = u64::try_from(MAX_JOURNAL_LINE).unwrap_or(u64::MAX) + 1;
         loop {
             line.clear();
-            number += 1;
-            let limit = u64::try_from(MAX_JOURNAL_LINE).unwrap_or(u64::MAX) + 1;
             let read = (&mut reader)
                 .take(limit)
                 .read_until(b'\n', &mut line)
-                .map_err(|e| Error::journal(&self.path, "cannot read it".into(), Some(e)))?;
+                .map_err(cannot)?;
             if read == 0 {
                 return Ok(false);
             }
-            let ended = line.last() == Some(&b'\n');
-            if !ended && line.len() > MAX_JOURNAL_LINE {
-                return Err(Error::journal(
-                    &self.path,
-                    format!("line {number} is longer than {MAX_JOURNAL_LINE} bytes: not a journal"),
-                    None,
-                ));
-            }
-            if !ended {
-                // The last line, cut short by a kill: not an entry.
-                self.ignored_lines += 1;
+            if line.last() != Some(&b'\n') {
+                if line.len() > MAX_JOURNAL_LINE {
+                    let number = state.lines + 1;
+                    return Err(Error::journal(
+                        &self.path,
+                        format!(
+                            "line {number} is longer than {MAX_JOURNAL_LINE} bytes: not a journal"
+                        ),
+                        None,
+                    ));
+                }
                 return Ok(true);
             }
+            state.read_to = state.read_to.saturating_add(read as u64);
+            state.lines += 1;
             match JournalEntry::parse(&line) {
-                Some(entry) => self.take(entry),
-                None => self.ignored_lines += usize::from(line.len() > 1),
+                Some(entry) => state.take(entry),
+                None => state.ignored_lines += usize::from(line.len() > 1),
             }
         }
     }
 
+    /// Whether the customer's last line read says verified.
+    pub fn is_verified(&self, customer_guid: &str) -> bool {
+        lock(&self.state)
+            .verified
+            .contains(&customer_guid.to_ascii_lowercase())
+    }
+
+    /// When a create was about to be sent for the customer, if that is its last line read.
+    pub fn intent(&self, customer_guid: &str) -> Option<OffsetDateTime> {
+        lock(&self.state)
+            .intents
+            .get(&customer_guid.to_ascii_lowercase())
+            .copied()
+    }
+
+    /// Customers whose last line read is an intent.
+    pub fn in_doubt(&self) -> usize {
+        lock(&self.state).intents.len()
+    }
+
+    /// Lines read that were not entries (a torn line, foreign lines; blank lines are not
+    /// counted).
+    pub fn ignored_lines(&self) -> usize {
+        lock(&self.state).ignored_lines
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Holds the customer against every other run using this journal file (any process on
+    /// this machine, or another opening in this one) until [`Journal::release`]:
+    /// `Ok(false)` when another run holds it. A book holds each customer from before its
+    /// first listing until its outcome is written, so two runs never act on one customer
+    /// at once; one that finds a customer held sets it aside and comes back to it.
+    ///
+    /// Held on Unix with a record lock on one byte of the file (see the crate's docs on
+    /// running books at once); the kernel lets go of a killed run's holds. On other systems
+    /// this always holds and excludes nothing.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the file takes no record locks (some network filesystems):
+    /// keep the journal on a local disk.
+    pub fn hold(&self, customer_guid: &str) -> Result<bool, Error> {
+        lock(&self.state)
+            .holds
+            .try_take(&self.file, customer_guid)
+            .map_err(|e| {
+                Error::journal(
+                    &self.path,
+                    "cannot lock a customer in it (keep the journal on a local disk)".into(),
+                    Some(e),
+                )
+            })
+    }
+
+    /// Lets other runs take the customer again (what [`Journal::hold`] took).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the lock could not be released; closing the journal
+    /// releases it all the same.
+    pub fn release(&self, customer_guid: &str) -> Result<(), Error> {
+        lock(&self.state)
+            .holds
+            .release(&self.file, customer_guid)
+            .map_err(|e| {
+                Error::journal(&self.path, "cannot unlock a customer in it".into(), Some(e))
+            })
+    }
+
+    /// Appends one entry as one line, in one `write`.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the write fails (a full disk, a removed volume): the entry
+    /// is not in the journal, and a book stops rather than go on without it.
+    pub fn append(&self, entry: &JournalEntry) -> Result<(), Error> {
+        let mut line = entry.to_json().into_bytes();
+        line.push(b'\n');
+        self.write_bytes(&line)
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
+        let _writing = lock(&self.writing);
+        let cannot = |e| Error::journal(&self.path, "cannot write to it".into(), Some(e));
+        write_once(&mut &self.file, bytes).map_err(cannot)
+    }
+}
+
+impl State {
     fn take(&mut self, entry: JournalEntry) {
         match entry {
             JournalEntry::Intent { customer_guid, at } => {
@@ -218,49 +262,30 @@ impl Journal {
             }
         }
     }
+}
 
-    /// Whether the customer's last line says verified.
-    pub fn is_verified(&self, customer_guid: &str) -> bool {
-        self.verified.contains(&customer_guid.to_ascii_lowercase())
-    }
+/// Reads `file` from `at` on with positioned reads: the appending side moves the shared
+/// file offset, so a read never relies on it.
+struct ReadAt<'f> {
+    file: &'f File,
+    at: u64,
+}
 
-    /// When a create was about to be sent for the customer, if that is its last line.
-    pub fn intent(&self, customer_guid: &str) -> Option<OffsetDateTime> {
-        self.intents
-            .get(&customer_guid.to_ascii_lowercase())
-            .copied()
-    }
-
-    /// Customers whose last line is an intent.
-    pub fn in_doubt(&self) -> usize {
-        self.intents.len()
-    }
-
-    /// Lines that were not entries (a torn last line, blank or foreign lines).
-    pub fn ignored_lines(&self) -> usize {
-        self.ignored_lines
-    }
-
-    /// The journal's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Appends one entry as one line, in one `write`.
-    ///
-    /// # Errors
-    /// [`Error::Journal`] when the write fails (a full disk, a removed volume): the entry
-    /// is not in the journal, and a book stops rather than go on without it.
-    pub fn append(&self, entry: &JournalEntry) -> Result<(), Error> {
-        let mut line = entry.to_json().into_bytes();
-        line.push(b'\n');
-        self.write_bytes(&line)
-    }
-
-    fn write_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
-        let mut file = lock(&self.file);
-        let cannot = |e| Error::journal(&self.path, "cannot write to it".into(), Some(e));
-        write_once(&mut *file, bytes).map_err(cannot)
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(self.file, buf, self.at)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.at)?;
+        #[cfg(not(any(unix, windows)))]
+        let read = {
+            use std::io::Seek as _;
+            let mut file = self.file;
+            file.seek(std::io::SeekFrom::Start(self.at))?;
+            file.read(buf)?
+        };
+        self.at = self.at.saturating_add(read as u64);
+        Ok(read)
     }
 }
 

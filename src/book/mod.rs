@@ -19,6 +19,11 @@
 //! line is written before every create, so a run killed mid-way leaves its creates in doubt
 //! for the next run, which waits out the same period from the intent's time.
 //!
+//! Runs sharing a journal file exclude each other per customer: each customer is held (a
+//! record lock on one byte of the journal, see [`Journal::hold`]) from before its first
+//! listing until its outcome is written; one held by another run is set aside and taken up
+//! when free, after reading what that run wrote, so its record is adopted.
+//!
 //! Reads are shared: customers are listed up to 100 a call (`customer_guid=a,b,…`), and
 //! those in progress or in doubt are polled the same way, one call per group and poll. A
 //! customer waiting for its record holds no worker; `concurrency` bounds the requests in
@@ -30,7 +35,9 @@ mod coordinator;
 mod customer;
 mod engine;
 mod ensure;
+mod entry;
 mod group;
+mod hold;
 mod journal;
 mod options;
 mod pace;
@@ -38,7 +45,8 @@ mod report;
 mod setup;
 mod workers;
 
-pub use journal::{Journal, JournalEntry, MAX_JOURNAL_LINE};
+pub use entry::JournalEntry;
+pub use journal::{Journal, MAX_JOURNAL_LINE};
 pub use options::{AttestOptions, DEFAULT_SETTLE, GROUP_SIZE};
 pub use report::{Attested, Outcome, Progress, Summary};
 pub use setup::Book;

@@ -1,7 +1,7 @@
 //! What a book reports: each customer's [`Outcome`], the [`Progress`] as they finish, the
 //! [`Summary`] at the end, and how an outcome is written in the journal.
 
-use super::journal::JournalEntry;
+use super::entry::JournalEntry;
 use crate::error::Error;
 use crate::models::IdentityRecord;
 
@@ -41,6 +41,8 @@ pub struct Progress {
     pub waiting: usize,
     /// Customers taken from the book and not yet reported: what the book holds in memory.
     pub held: usize,
+    /// Customers set aside because another run sharing the journal holds them.
+    pub elsewhere: usize,
 }
 
 /// The book's totals.

@@ -1,7 +1,8 @@
 //! The coordinator's read-ahead bounds, exact: `refill` only reads the book and queues
 //! listings, so it is driven here without a server.
 
-use super::{MAX_GROUPS, Run};
+use super::Run;
+use super::intake::MAX_GROUPS;
 use crate::book::options::{AttestOptions, GROUP_SIZE};
 use crate::book::report::{Outcome, Progress};
 use crate::book::setup::Book;
@@ -205,6 +206,7 @@ fn progress_counts_the_customers_in_doubt_and_waiting_at_most_every_100_ms() {
             in_doubt: 2,
             waiting: 3,
             held: GROUP_SIZE,
+            elsewhere: 0,
         };
         assert_eq!(run.snapshot(), expected);
         let failed = || Err(crate::Error::invalid("x", "y"));

@@ -60,6 +60,8 @@ pub const ATTEST: Command = Command {
             call), progress on stderr when it is a terminal, a summary line at the end.\n\
             Guids are lowercased and attested in sorted order. Keep the journal: without it a\n\
             rerun within --settle-s of a killed run may duplicate the creates it had in flight.\n\
+            Runs sharing a journal on one machine hold each customer with a lock on it: a\n\
+            customer another run holds is set aside and adopted when that run is done.\n\
             Shards: FNV-1a 64 of the lowercase guid, modulo N.\n\
             Without --kid, the bank's first verified key is used; without --bank, that key's bank.\n\
             The key: --key FILE (PEM or DER), --sandbox, or CYBRID_ATTESTATION_SIGNING_KEY.\n\

@@ -1,0 +1,108 @@
+//! Running the binary against an emulator: a scratch folder, a customer book, the
+//! `attest` command with the environment that reaches the emulator, and what came of it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cybrid_identity::emulator::{Emulator, new_guid};
+use cybrid_identity::{Client, ListParams};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
+
+/// A scratch folder removed at the end.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("cybrid-batch-{name}-{}", new_guid()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn book(dir: &Scratch, n: usize) -> (PathBuf, Vec<String>) {
+    let customers: Vec<String> = (0..n).map(|_| new_guid()).collect();
+    let mut text = String::from("# a customer book\n\n");
+    for c in &customers {
+        text.push_str(c);
+        text.push('\n');
+    }
+    text.push_str(&customers[0]); // a duplicate, dropped
+    text.push('\n');
+    let path = dir.path("book.txt");
+    std::fs::write(&path, text).unwrap();
+    (path, customers)
+}
+
+/// `cybrid-identity ARGS` with the environment that reaches `emu`.
+pub fn cli(emu: &Emulator, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("CYBRID_ACCESS_TOKEN")
+        .env_remove("CYBRID_ENVIRONMENT")
+        .env("CYBRID_BASE_URL", emu.url())
+        .env("CYBRID_TOKEN_URL", emu.token_url())
+        .env("CYBRID_CLIENT_ID", emu.client_id())
+        .env("CYBRID_CLIENT_SECRET", emu.client_secret());
+    cmd
+}
+
+/// `attest ARGS --sandbox` against `emu`.
+pub fn attest(emu: &Emulator, args: &[&str]) -> Command {
+    let mut cmd = cli(emu, &["attest"]);
+    cmd.args(args).arg("--sandbox");
+    cmd
+}
+
+/// Runs `cmd`, asserting exit 0, and returns its stdout.
+pub fn succeeds(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn journal(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Records per customer, read through the API.
+pub fn records_per_customer(emu: &Emulator, customers: &[String]) -> Vec<usize> {
+    let client: Client = emu.client().unwrap();
+    customers
+        .iter()
+        .map(|c| {
+            client
+                .identity_records(ListParams::new().customer_guid(c))
+                .count()
+        })
+        .collect()
+}
