@@ -67,7 +67,7 @@ mod pages;
 mod rand;
 mod redact;
 pub mod retry;
-mod signer;
+pub mod signer;
 mod sync;
 mod wait;
 
@@ -198,5 +198,5 @@ pub use models::{
 };
 pub use pages::{IdentityRecords, Pages, VerificationKeys};
 pub use retry::RetryPolicy;
-pub use signer::AttestationSigner;
+pub use signer::{AttestationSigner, Signer};
 pub use wait::{MIN_POLL_INTERVAL, WaitOptions};

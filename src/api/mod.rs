@@ -16,13 +16,13 @@ use crate::attestation::MAX_TOKEN_CHARS;
 use crate::auth::Secret;
 use crate::error::Error;
 use crate::guid::check as check_guid;
-use crate::keys::SigningKey;
 use crate::models::{
     IdentityRecordType, ListParams, MAX_NONCE_CHARS, MAX_PER_PAGE, MAX_PUBLIC_KEY_CHARS,
     MAX_SIGNATURE_CHARS, PostIdentityRecord, PostVerificationKey, VerificationKeyAlgorithm,
     VerificationKeyType,
 };
 use crate::retry::Method;
+use crate::signer::{Signer, sign_checked};
 
 /// One request, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,15 +151,16 @@ pub(crate) fn list_identity_records(params: &ListParams) -> Result<ApiRequest, E
 }
 
 impl PostVerificationKey {
-    /// Fills every field from `key`: its public half, and its signature over `nonce`.
+    /// Fills every field from `key` (a [`crate::SigningKey`] or any other [`Signer`]): its
+    /// public half, and its signature over `nonce`.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an empty nonce or one over 256 characters;
-    /// [`Error::Signing`] if the random source for blinding fails.
-    pub fn new(key: &SigningKey, nonce: impl Into<String>) -> Result<Self, Error> {
+    /// [`Error::Signing`] if the signer fails.
+    pub fn new<S: Signer + ?Sized>(key: &S, nonce: impl Into<String>) -> Result<Self, Error> {
         let nonce = nonce.into();
         check_chars("nonce", &nonce, MAX_NONCE_CHARS)?;
-        let signature = BASE64.encode(key.sign_rs512(nonce.as_bytes())?);
+        let signature = BASE64.encode(sign_checked(key, nonce.as_bytes())?);
         Ok(PostVerificationKey {
             public_key: key.verifying_key().to_spki_base64(),
             nonce,

@@ -19,7 +19,7 @@ pub use check::{
 
 use crate::error::Error;
 use crate::guid::check as check_guid;
-use crate::keys::SigningKey;
+use crate::signer::{Signer, sign_checked};
 
 /// The longest token Cybrid stores (`attestation_details.token`).
 pub const MAX_TOKEN_CHARS: usize = 2048;
@@ -128,12 +128,14 @@ impl Attestation {
         self
     }
 
-    /// Assembles and signs the token with `key`, returning its compact form.
+    /// Assembles and signs the token with `key` (a [`crate::SigningKey`] or any other
+    /// [`Signer`]), returning its compact form.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a guid that is not 32 ASCII letters or digits, an empty
     /// `jti`, `exp` not after `iat`, or a token longer than 2048 characters;
-    /// [`Error::Signing`] if the random source fails.
+    /// [`Error::Signing`] if the signer fails (for a key in memory: the random source), or
+    /// answers with a signature of the wrong length.
     ///
     /// # Examples
     ///
@@ -146,7 +148,7 @@ impl Attestation {
     /// assert!(attestation::check(&token, Some(key.verifying_key()), &attestation::Expected { bank_guid: bank, customer_guid: customer, now }).is_ok());
     /// # Ok::<_, cybrid_identity::Error>(())
     /// ```
-    pub fn sign(&self, key: &SigningKey) -> Result<String, Error> {
+    pub fn sign<S: Signer + ?Sized>(&self, key: &S) -> Result<String, Error> {
         check_guid("bank_guid", &self.bank_guid)?;
         check_guid("customer_guid", &self.customer_guid)?;
         check_guid("verification_key_guid", &self.verification_key_guid)?;
@@ -190,14 +192,17 @@ impl Attestation {
         );
 
         // The length is known before signing, so an oversized token costs no RSA operation.
-        let length =
-            b64_len(header.len()) + 1 + b64_len(claims.len()) + 1 + b64_len(key.signature_len());
+        let length = b64_len(header.len())
+            + 1
+            + b64_len(claims.len())
+            + 1
+            + b64_len(key.verifying_key().bits() / 8);
         check_token_length(length)?;
         let mut token = String::with_capacity(length);
         B64URL.encode_string(header, &mut token);
         token.push('.');
         B64URL.encode_string(claims, &mut token);
-        let signature = key.sign_rs512(token.as_bytes())?;
+        let signature = sign_checked(key, token.as_bytes())?;
         token.push('.');
         B64URL.encode_string(signature, &mut token);
         Ok(token)

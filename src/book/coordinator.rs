@@ -20,6 +20,9 @@ use crate::models::{AttestationState, IdentityRecord};
 /// Failed listings of one group (after the client's own retries) before the book stops.
 const MAX_LIST_FAILURES: u32 = 3;
 
+/// Tokens in a row that could not be signed before the book stops.
+const MAX_SIGNING_FAILURES: u32 = 10;
+
 /// The coordinator's state.
 pub(crate) struct Run<'b, 'a, R> {
     book: &'b Book<'a>,
@@ -39,6 +42,8 @@ pub(crate) struct Run<'b, 'a, R> {
     unlisted: usize,
     /// The customers held (taken and not yet reported), to take each once at a time.
     held: std::collections::HashSet<String>,
+    /// Creates in a row whose token could not be signed.
+    signing_failures: u32,
     /// Customers another run sharing the journal holds, and when to try each again.
     elsewhere: VecDeque<(String, Instant)>,
     pub(crate) summary: Summary,
@@ -61,6 +66,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             counted_at: None,
             unlisted: 0,
             held: std::collections::HashSet::new(),
+            signing_failures: 0,
             elsewhere: VecDeque::new(),
             summary: Summary::default(),
         }
@@ -182,6 +188,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 index,
                 result,
             } => {
+                self.count_signing(&result);
                 let now = Instant::now();
                 let settle = self.book.options.settle;
                 let step = self
@@ -194,6 +201,24 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 }
                 self.schedule(group, now);
             }
+        }
+    }
+
+    /// Counts creates in a row whose token could not be signed (nothing was sent for them):
+    /// past [`MAX_SIGNING_FAILURES`] the signer is taken as gone, and the book stops rather
+    /// than grind through the rest of the book against it.
+    fn count_signing(&mut self, result: &Result<IdentityRecord, Error>) {
+        let Err(Error::Signing(message)) = result else {
+            self.signing_failures = 0;
+            return;
+        };
+        self.signing_failures += 1;
+        if self.signing_failures >= MAX_SIGNING_FAILURES {
+            self.fatal.get_or_insert_with(|| {
+                Error::Signing(format!(
+                    "{MAX_SIGNING_FAILURES} tokens in a row could not be signed, the book stops (the last: {message})"
+                ))
+            });
         }
     }
 

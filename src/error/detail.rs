@@ -54,6 +54,8 @@ pub enum KeyErrorKind {
     TooShort,
     /// Longer than [`crate::keys::MAX_KEY_BITS`].
     TooLong,
+    /// An encrypted key whose passphrase is not the one given.
+    WrongPassphrase,
 }
 
 /// A non-success answer from the Bank API.

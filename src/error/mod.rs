@@ -61,7 +61,9 @@ pub enum Error {
         /// What was wrong, for people.
         message: String,
     },
-    /// Signing failed (the operating system's random source did not answer).
+    /// Signing failed: the operating system's random source did not answer, or a
+    /// [`Signer`](crate::Signer) could not sign (a device gone, a wrong PIN, a service that
+    /// refused), in the signer's words and never with a secret.
     Signing(String),
     /// The client or a key was configured wrongly (a missing variable, an `http://` URL, …).
     Config(String),

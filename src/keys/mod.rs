@@ -16,6 +16,9 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, KeyErrorKind};
 
+#[cfg(feature = "encrypted-keys")]
+mod encrypted;
+
 /// The smallest modulus this crate signs or verifies with. NIST has deprecated anything
 /// shorter, and a shorter key is what a mistaken test key usually is.
 pub const MIN_KEY_BITS: usize = 2048;
@@ -77,7 +80,7 @@ impl SigningKey {
             "PRIVATE KEY" => rsa::PrivateKey::from_pkcs8_pem(pem).map_err(pkcs8_error)?,
             "RSA PRIVATE KEY" => {
                 if pem.contains("Proc-Type: 4,ENCRYPTED") {
-                    return Err(encrypted_error());
+                    return Err(legacy_encrypted_error());
                 }
                 rsa::PrivateKey::from_pkcs1_pem(pem).map_err(|e| {
                     Error::key(
@@ -268,11 +271,6 @@ impl SigningKey {
         self.verifying.bits()
     }
 
-    /// The length in bytes of every signature this key makes.
-    pub(crate) fn signature_len(&self) -> usize {
-        self.verifying.inner.as_ref().size()
-    }
-
     /// RSASSA-PKCS1-v1_5 with SHA-512 over `message`, blinded with randomness from the
     /// operating system (`getrandom`), which defends against timing attacks on the key.
     ///
@@ -409,10 +407,23 @@ fn pem_label(pem: &str) -> Option<&str> {
 }
 
 fn encrypted_error() -> Error {
+    #[cfg(feature = "encrypted-keys")]
+    const HOW: &str = "the private key is encrypted: read it with its passphrase \
+         (SigningKey::from_pem_with_passphrase; the CLI takes CYBRID_ATTESTATION_KEY_PASSPHRASE \
+         or --passphrase-file)";
+    #[cfg(not(feature = "encrypted-keys"))]
+    const HOW: &str = "the private key is encrypted: build with the `encrypted-keys` feature \
+         and read it with SigningKey::from_pem_with_passphrase";
+    Error::key(KeyErrorKind::Encrypted, HOW)
+}
+
+/// An OpenSSL "traditional" encrypted PEM (`Proc-Type: 4,ENCRYPTED`): MD5-based key
+/// derivation, read by nothing here; the command that rewrites it as PKCS#8 with PBES2.
+fn legacy_encrypted_error() -> Error {
     Error::key(
         KeyErrorKind::Encrypted,
-        "the private key is encrypted; decrypt it first (e.g. `openssl pkey -in key.pem -out plain.pem`) \
-         and keep the plain key in a secret store",
+        "the private key is encrypted the legacy OpenSSL way (Proc-Type: 4,ENCRYPTED); rewrite it as \
+         PKCS#8 with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in old.pem -out key.pem`",
     )
 }
 

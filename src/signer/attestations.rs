@@ -2,11 +2,12 @@
 //! customer (a fresh `jti`, `iat` now), as a batch signs one per customer.
 
 use std::fmt;
+use std::sync::Arc;
 
+use super::Signer;
 use crate::attestation::Attestation;
 use crate::error::Error;
 use crate::guid;
-use crate::keys::SigningKey;
 
 /// Signs attestations for one bank and one of its verification keys.
 ///
@@ -24,18 +25,19 @@ use crate::keys::SigningKey;
 /// ```
 #[derive(Clone)]
 pub struct AttestationSigner {
-    key: SigningKey,
+    key: Arc<dyn Signer>,
     bank_guid: String,
     verification_key_guid: String,
 }
 
 impl AttestationSigner {
-    /// A signer for `bank_guid`, whose tokens name `verification_key_guid` as their `kid`.
+    /// A signer for `bank_guid` that signs with `key` (any [`Signer`]: a [`crate::SigningKey`],
+    /// an HSM, a signing service), whose tokens name `verification_key_guid` as their `kid`.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a guid that is not one.
     pub fn new(
-        key: SigningKey,
+        key: impl Signer + 'static,
         bank_guid: impl Into<String>,
         verification_key_guid: impl Into<String>,
     ) -> Result<Self, Error> {
@@ -43,7 +45,7 @@ impl AttestationSigner {
         guid::check("bank_guid", &bank_guid)?;
         guid::check("verification_key_guid", &verification_key_guid)?;
         Ok(AttestationSigner {
-            key,
+            key: Arc::new(key),
             bank_guid,
             verification_key_guid,
         })
@@ -56,6 +58,11 @@ impl AttestationSigner {
     pub fn sign_for(&self, customer_guid: &str) -> Result<String, Error> {
         Attestation::new(&self.bank_guid, customer_guid, &self.verification_key_guid)
             .sign(&self.key)
+    }
+
+    /// The signer the tokens are signed with.
+    pub fn signer(&self) -> &dyn Signer {
+        &*self.key
     }
 
     /// The bank's guid.
