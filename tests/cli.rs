@@ -335,7 +335,7 @@ fn failures_are_one_line_with_a_non_zero_exit() {
         (
             vec!["jwt", "sign", "--bank", "x"],
             2,
-            "error: no signing key: pass --key FILE or --sandbox, or set CYBRID_ATTESTATION_SIGNING_KEY (see --help)\n",
+            "error: no signing key: pass --key FILE, --sandbox or --pkcs11-…, or set CYBRID_ATTESTATION_SIGNING_KEY (see --help)\n",
         ),
         (
             vec![

@@ -2,12 +2,18 @@
 //! scrypt), read with their passphrase; a wrong passphrase named as such; and the encrypted
 //! keys this crate writes, read back by `openssl pkey`.
 
+use std::path::Path;
 use std::process::Command;
 
 use cybrid_identity::{Error, KeyErrorKind, SigningKey};
 
 #[path = "support/real.rs"]
 mod real;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cybrid-identity");
+const BANK: &str = "0f0e0d0c0b0a09080706050403020100";
+const CUSTOMER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+const KID: &str = "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d";
 
 const PASSPHRASE: &[u8] = b"cybrid test passphrase";
 
@@ -182,5 +188,136 @@ fn fresh_openssl_keys_are_read_and_openssl_reads_ours() {
         .output()
         .unwrap();
     assert!(!wrong.status.success());
+
+    // The command line: `jwt sign --key` with the passphrase from the environment signs
+    // with each of OpenSSL's keys; the token verifies with OpenSSL's public half.
+    let sign = |key: &str, passphrase: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "jwt",
+            "sign",
+            "--bank",
+            BANK,
+            "--customer",
+            CUSTOMER,
+            "--kid",
+            KID,
+        ])
+        .args(["--key", key])
+        .env_remove("CYBRID_ATTESTATION_KEY_PASSPHRASE");
+        if let Some(p) = passphrase {
+            cmd.env("CYBRID_ATTESTATION_KEY_PASSPHRASE", p);
+        }
+        cmd.output().unwrap()
+    };
+    let public = cybrid_identity::VerifyingKey::from_spki_der(&public).unwrap();
+    for name in ["genpkey.pem", "scrypt.pem"] {
+        let out = sign(&path(name), Some("cybrid test passphrase"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = String::from_utf8(out.stdout).unwrap();
+        let expected = cybrid_identity::attestation::Expected {
+            bank_guid: BANK,
+            customer_guid: CUSTOMER,
+            now: cybrid_identity::time::OffsetDateTime::now_utc(),
+        };
+        assert!(
+            cybrid_identity::attestation::check(token.trim(), Some(&public), &expected).is_ok(),
+            "{name}"
+        );
+        // A wrong passphrase, or none: non-zero, no token, the passphrase never echoed.
+        for passphrase in [Some("not it"), None] {
+            let out = sign(&path(name), passphrase);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(out.stdout.is_empty(), "no token printed");
+            assert!(!stderr.contains("not it"), "{stderr}");
+            let says = if passphrase.is_some() {
+                "the passphrase does not decrypt this key"
+            } else {
+                "CYBRID_ATTESTATION_KEY_PASSPHRASE"
+            };
+            assert!(stderr.contains(says), "{stderr}");
+        }
+    }
+    // `--passphrase-file` reads the first line of a file.
+    std::fs::write(path("pass.txt"), "cybrid test passphrase\n").unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "jwt",
+            "sign",
+            "--bank",
+            BANK,
+            "--customer",
+            CUSTOMER,
+            "--kid",
+            KID,
+        ])
+        .args([
+            "--key",
+            &path("scrypt.pem"),
+            "--passphrase-file",
+            &path("pass.txt"),
+        ])
+        .env_remove("CYBRID_ATTESTATION_KEY_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // `keys generate --encrypt` writes a key `openssl pkey` reads with the passphrase.
+    let out = Command::new(BIN)
+        .args(["keys", "generate", "--encrypt", "--out", &path("made.pem")])
+        .env(
+            "CYBRID_ATTESTATION_KEY_PASSPHRASE",
+            "cybrid test passphrase",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("wrote an encrypted 2048-bit private key to "),
+        "{stdout}"
+    );
+    let made = std::fs::read_to_string(path("made.pem")).unwrap();
+    assert!(made.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    let theirs = openssl(&[
+        "pkey",
+        "-in",
+        &path("made.pem"),
+        "-passin",
+        pass,
+        "-pubout",
+        "-outform",
+        "DER",
+    ]);
+    let printed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .unwrap();
+    assert_eq!(
+        cybrid_identity::VerifyingKey::from_spki_der(&theirs)
+            .unwrap()
+            .to_spki_base64(),
+        printed
+    );
+    let without = Command::new(BIN)
+        .args(["keys", "generate", "--encrypt", "--out", &path("none.pem")])
+        .env_remove("CYBRID_ATTESTATION_KEY_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(2));
+    assert!(!Path::new(&path("none.pem")).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

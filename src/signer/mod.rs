@@ -35,10 +35,15 @@
 //! ```
 
 mod attestations;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 
 use std::sync::Arc;
 
 pub use attestations::AttestationSigner;
+#[cfg(feature = "pkcs11")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pkcs11")))]
+pub use pkcs11::Pkcs11Signer;
 
 use crate::error::Error;
 use crate::keys::{SigningKey, VerifyingKey};

@@ -19,14 +19,10 @@ pub fn available(what: &str, found: bool) -> bool {
     false
 }
 
-/// Whether `program` runs (`program version` or `--version` answers).
+/// Whether `program` is a file in one of `PATH`'s folders.
 pub fn runs(program: &str) -> bool {
-    ["version", "--version"].iter().any(|arg| {
-        std::process::Command::new(program)
-            .arg(arg)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// The `openssl` command, when it is there (or the test is failed under CI).

@@ -9,8 +9,8 @@ use cybrid_identity::{
 
 use super::batch::{attest_book, plan};
 use super::{
-    BANK, CUSTOMER, KEY, KID, SANDBOX, TIMEOUT_S, client, client_for, create_failed, default_key,
-    exit_for, guid_of, signing_key, wait,
+    BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX,
+    TIMEOUT_S, client, client_for, create_failed, default_key, exit_for, guid_of, signer, wait,
 };
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_record};
@@ -52,6 +52,10 @@ pub const ATTEST: Command = Command {
         BANK,
         KEY,
         SANDBOX,
+        PASSPHRASE_FILE,
+        PKCS11_MODULE,
+        PKCS11_TOKEN,
+        PKCS11_KEY,
         TIMEOUT_S,
     ],
     about: "With --customer: signs, creates and waits, printing each state change.\n\
@@ -64,7 +68,10 @@ pub const ATTEST: Command = Command {
             customer another run holds is set aside and adopted when that run is done.\n\
             Shards: FNV-1a 64 of the lowercase guid, modulo N.\n\
             Without --kid, the bank's first verified key is used; without --bank, that key's bank.\n\
-            The key: --key FILE (PEM or DER), --sandbox, or CYBRID_ATTESTATION_SIGNING_KEY.\n\
+            The key: --key FILE (PEM or DER; encrypted with its passphrase from\n\
+            CYBRID_ATTESTATION_KEY_PASSPHRASE or --passphrase-file), --sandbox,\n\
+            CYBRID_ATTESTATION_SIGNING_KEY, or an HSM: --pkcs11-module PATH --pkcs11-token LABEL\n\
+            --pkcs11-key LABEL with the PIN in CYBRID_PKCS11_PIN.\n\
             Exit 0 when every record is verified, 1 otherwise.",
     run: attest,
 };
@@ -103,7 +110,7 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
             args.required_guid(flag)?;
         }
     }
-    let key = signing_key(args)?;
+    let key = signer(args)?;
     let client = match &plan {
         Some(plan) => client_for(plan.concurrency)?,
         None => client()?,
@@ -126,7 +133,7 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         let signer = AttestationSigner::new(key, bank, kid)?;
         return attest_book(args, plan, &client, &signer);
     }
-    let token = Attestation::new(&bank, customer, &kid).sign(&key)?;
+    let token = Attestation::new(&bank, customer, &kid).sign(&*key)?;
     let created = client
         .create_identity_record(&PostIdentityRecord::attestation(customer, token))
         .map_err(|e| create_failed(e, customer))?;

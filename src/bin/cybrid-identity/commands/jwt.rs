@@ -7,7 +7,10 @@ use cybrid_identity::time::{Duration, OffsetDateTime};
 use cybrid_identity::{Attestation, VerifyingKey, attestation, dangerous};
 use serde_json::{Value, json};
 
-use super::{BANK, CUSTOMER, KEY, KID, SANDBOX, signing_key};
+use super::{
+    BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX,
+    signer, signing_key,
+};
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::out;
 
@@ -27,6 +30,10 @@ pub const SIGN: Command = Command {
         KID.required(),
         KEY,
         SANDBOX,
+        PASSPHRASE_FILE,
+        PKCS11_MODULE,
+        PKCS11_TOKEN,
+        PKCS11_KEY,
         Flag::number("valid-days", 1, 3650, "days until it expires (default 365)"),
         Flag::value("jti", "ID", "the token's id (default: a random UUID)"),
     ],
@@ -59,7 +66,7 @@ pub const VERIFY: Command = Command {
 };
 
 fn sign(args: &Args) -> Result<ExitCode, CliError> {
-    let key = signing_key(args)?;
+    let key = signer(args)?;
     let now = OffsetDateTime::now_utc();
     // The range of --valid-days keeps this far from the year 9999.
     let days = args.number("valid-days")?.unwrap_or(365);
@@ -76,7 +83,7 @@ fn sign(args: &Args) -> Result<ExitCode, CliError> {
     if let Some(jti) = args.value("jti") {
         builder = builder.jwt_id(jti);
     }
-    let token = builder.sign(&key)?;
+    let token = builder.sign(&*key)?;
     if args.json {
         out!("{}", json!({"token": token}));
     } else {

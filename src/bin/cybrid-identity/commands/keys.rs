@@ -6,13 +6,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cybrid_identity::emulator::new_guid;
+use cybrid_identity::signer::Pkcs11Signer;
 use cybrid_identity::{
-    KeyListParams, PostVerificationKey, SigningKey, VerificationKeyState, WaitOptions,
+    KeyListParams, PostVerificationKey, Signer as _, SigningKey, VerificationKeyState,
+    VerifyingKey, WaitOptions,
 };
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use super::{KEY, PAGE, PER_PAGE, SANDBOX, TIMEOUT_S, client, signing_key};
+use super::key_source::{passphrase, pin, pkcs11_error, pkcs11_flags};
+use super::{
+    KEY, PAGE, PASSPHRASE_FILE, PER_PAGE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX,
+    TIMEOUT_S, client, signer,
+};
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_json, print_key};
 
@@ -23,6 +29,10 @@ pub const CREATE: Command = Command {
     flags: &[
         KEY,
         SANDBOX,
+        PASSPHRASE_FILE,
+        PKCS11_MODULE,
+        PKCS11_TOKEN,
+        PKCS11_KEY,
         Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
     ],
     about: "",
@@ -31,19 +41,31 @@ pub const CREATE: Command = Command {
 
 pub const GENERATE: Command = Command {
     name: "keys generate",
-    summary: "make a new RSA signing key: PKCS#8 PEM, mode 0600; prints its public half",
+    summary: "make a new RSA signing key (a PKCS#8 file, or in an HSM); prints its public half",
     operand: None,
     flags: &[
         Flag::value(
             "out",
             "FILE",
-            "where the private key goes (never overwritten)",
-        )
-        .required(),
+            "where the private key goes (mode 0600, never overwritten)",
+        ),
         Flag::number("bits", 2048, 4096, "2048 (default), 3072 or 4096"),
+        Flag::switch(
+            "encrypt",
+            "encrypt the file (scrypt, AES-256-CBC) with the passphrase",
+        ),
+        PASSPHRASE_FILE,
+        PKCS11_MODULE,
+        PKCS11_TOKEN,
+        PKCS11_KEY,
     ],
     about: "Prints the public key (SubjectPublicKeyInfo, Base64) and its SHA-256 fingerprint.\n\
-            Register it with `keys register --key FILE`.",
+            --out FILE writes PKCS#8 PEM; with --encrypt, an ENCRYPTED PRIVATE KEY under the\n\
+            passphrase of CYBRID_ATTESTATION_KEY_PASSPHRASE or --passphrase-file.\n\
+            --pkcs11-module PATH --pkcs11-token LABEL --pkcs11-key LABEL makes the pair inside\n\
+            the token instead (private key sensitive, never extractable, sign only; PIN from\n\
+            CYBRID_PKCS11_PIN); a label already there is refused.\n\
+            Register it with `keys register` and the same --key or --pkcs11-… flags.",
     run: generate,
 };
 
@@ -52,7 +74,12 @@ pub const REGISTER: Command = Command {
     summary: "register a key's public half, wait until verified, print its guid",
     operand: None,
     flags: &[
-        KEY.required(),
+        KEY,
+        SANDBOX,
+        PASSPHRASE_FILE,
+        PKCS11_MODULE,
+        PKCS11_TOKEN,
+        PKCS11_KEY,
         Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
         TIMEOUT_S,
     ],
@@ -79,57 +106,100 @@ pub const LIST: Command = Command {
 };
 
 fn create(args: &Args) -> Result<ExitCode, CliError> {
-    let key = signing_key(args)?;
+    let key = signer(args)?;
     let nonce = args
         .value("nonce")
         .map_or_else(|| format!("cybrid-identity {}", new_guid()), str::to_owned);
-    let created = client()?.create_verification_key(&PostVerificationKey::new(&key, nonce)?)?;
+    let created = client()?.create_verification_key(&PostVerificationKey::new(&*key, nonce)?)?;
     print_key(&created, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
 fn generate(args: &Args) -> Result<ExitCode, CliError> {
-    let out_path = args.required("out")?;
-    let bits = args.number("bits")?.unwrap_or(2048);
+    let bits = usize::try_from(args.number("bits")?.unwrap_or(2048)).unwrap_or(0);
+    if let Some((module, token, label)) = pkcs11_flags(args)? {
+        if args.value("out").is_some() || args.has("encrypt") {
+            return Err(CliError::usage(
+                "a key made in a token has no file: --pkcs11-… excludes --out and --encrypt",
+            ));
+        }
+        let pin = pin()?;
+        let hsm =
+            Pkcs11Signer::generate(&module, &token, &label, &pin, bits).map_err(pkcs11_error)?;
+        let made = format!(
+            "made a {}-bit key pair {label:?} in token {token:?} (private key sensitive, never extractable)",
+            hsm.verifying_key().bits()
+        );
+        print_public(
+            args,
+            &made,
+            json!({"pkcs11_token": token, "pkcs11_key": label}),
+            hsm.verifying_key(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out_path = args.value("out").ok_or_else(|| {
+        CliError::usage("--out FILE (or --pkcs11-… to make the key in an HSM) is required")
+    })?;
     // Refused before the (slow) generation: the file must not exist.
     if std::path::Path::new(out_path).exists() {
         return Err(CliError::usage(format!(
             "{out_path} exists: a key is never overwritten"
         )));
     }
-    let key = SigningKey::generate(usize::try_from(bits).unwrap_or(0))?;
-    let pem = key.to_pkcs8_pem()?;
+    let pass = match (args.has("encrypt"), passphrase(args)?) {
+        (true, None) => {
+            return Err(CliError::usage(
+                "--encrypt needs a passphrase: set CYBRID_ATTESTATION_KEY_PASSPHRASE or pass --passphrase-file FILE",
+            ));
+        }
+        (encrypt, pass) => pass.filter(|_| encrypt),
+    };
+    let key = SigningKey::generate(bits)?;
+    let pem = match &pass {
+        Some(pass) => key.to_encrypted_pkcs8_pem(pass)?,
+        None => key.to_pkcs8_pem()?,
+    };
     write_new_file(std::path::Path::new(out_path), pem.as_bytes())
         .map_err(|e| CliError::runtime(format!("cannot write {out_path}: {e}")))?;
-    let public_key = key.verifying_key().to_spki_base64();
-    let fingerprint: String = Sha256::digest(key.verifying_key().to_spki_der())
+    let kind = if pass.is_some() { "an encrypted" } else { "a" };
+    let made = format!(
+        "wrote {kind} {}-bit private key to {out_path} (mode 0600)",
+        key.bits()
+    );
+    let fields = json!({"out": out_path, "encrypted": pass.is_some()});
+    print_public(args, &made, fields, key.verifying_key());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `keys generate` made: a line, the public key and its SHA-256 fingerprint (with
+/// `--json`, one object with `fields`, the bits, the key and the fingerprint).
+fn print_public(args: &Args, made: &str, mut fields: serde_json::Value, key: &VerifyingKey) {
+    let public_key = key.to_spki_base64();
+    let fingerprint: String = Sha256::digest(key.to_spki_der())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     if args.json {
-        out!(
-            "{}",
-            json!({"out": out_path, "bits": key.bits(), "public_key": public_key, "sha256_fingerprint": fingerprint})
-        );
+        fields["bits"] = key.bits().into();
+        fields["public_key"] = public_key.into();
+        fields["sha256_fingerprint"] = fingerprint.into();
+        out!("{fields}");
     } else {
-        out!(
-            "wrote a {}-bit private key to {out_path} (mode 0600)",
-            key.bits()
-        );
+        out!("{made}");
         out!("public key: {public_key}");
         out!("SHA-256 fingerprint: {fingerprint}");
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn register(args: &Args) -> Result<ExitCode, CliError> {
-    let key = signing_key(args)?;
+    let key = signer(args)?;
     let timeout_s = args.number("timeout-s")?;
     let nonce = args
         .value("nonce")
         .map_or_else(|| format!("cybrid-identity {}", new_guid()), str::to_owned);
     let client = client()?;
-    let created = client.create_verification_key(&PostVerificationKey::new(&key, nonce)?)?;
+    let created = client.create_verification_key(&PostVerificationKey::new(&*key, nonce)?)?;
     let guid = created
         .guid
         .clone()
