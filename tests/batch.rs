@@ -473,7 +473,7 @@ fn a_journal_that_is_not_one_is_refused_before_any_request() {
 }
 
 #[test]
-fn a_full_disk_stops_the_batch_with_exit_1() {
+fn a_full_disk_stops_the_batch_with_exit_3() {
     let dir = Scratch::new("full");
     let mount = dir.path("small");
     let Some(_tmpfs) = support::Tmpfs::mount(&mount, "8k") else {
@@ -494,10 +494,11 @@ fn a_full_disk_stops_the_batch_with_exit_1() {
             journal_path.to_str().unwrap(),
         ],
     ));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert_eq!(out.status.code(), Some(3), "stopped: {}", text(&out.stdout));
     let err = text(&out.stderr);
     assert!(
-        err.contains("the batch stopped: journal") && err.contains("cannot write to it"),
+        err.contains("the batch stopped before its end: journal")
+            && err.contains("cannot write to it"),
         "{err}"
     );
     let written = std::fs::metadata(&journal_path).unwrap().len();

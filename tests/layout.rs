@@ -65,6 +65,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("book::coordinator", 21),
     // Taking customers in: part of the coordinator's state, in a file of its own.
     ("book::coordinator::intake", 22),
+    ("book::coordinator::stops", 22),
     // Tests of the coordinator's private bounds: test code, above everything it drives.
     ("book::coordinator::tests", 40),
     ("book::engine", 22),
@@ -85,11 +86,13 @@ const LAYERS: &[(&str, u32)] = &[
     // The command line, a crate of its own.
     ("bin::suggest", 0),
     ("bin::failure", 0),
+    ("bin::signals", 1),
     ("bin::args", 1),
     ("bin::output", 2),
     ("bin::commands", 3),
     ("bin::commands::book_file", 3),
     ("bin::commands::key_source", 3),
+    ("bin::commands::progress_log", 3),
     ("bin::commands::batch", 4),
     ("bin::commands::attest", 5),
     ("bin::commands::emulator", 4),

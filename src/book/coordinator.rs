@@ -12,16 +12,13 @@ use super::entry::JournalEntry;
 use super::group::Group;
 use super::pace::Pace;
 use super::report::{Attested, Outcome, Progress, Summary, entry_of};
-use super::setup::Book;
+use super::setup::{Book, STOP_GRACE};
 use super::workers::{Job, Reply};
 use crate::error::Error;
 use crate::models::{AttestationState, IdentityRecord};
 
 /// Failed listings of one group (after the client's own retries) before the book stops.
 const MAX_LIST_FAILURES: u32 = 3;
-
-/// Tokens in a row that could not be signed before the book stops.
-const MAX_SIGNING_FAILURES: u32 = 10;
 
 /// The coordinator's state.
 pub(crate) struct Run<'b, 'a, R> {
@@ -44,6 +41,8 @@ pub(crate) struct Run<'b, 'a, R> {
     held: std::collections::HashSet<String>,
     /// Creates in a row whose token could not be signed.
     signing_failures: u32,
+    /// When the book was asked to stop.
+    stopping: Option<Instant>,
     /// Customers another run sharing the journal holds, and when to try each again.
     elsewhere: VecDeque<(String, Instant)>,
     pub(crate) summary: Summary,
@@ -67,6 +66,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             unlisted: 0,
             held: std::collections::HashSet::new(),
             signing_failures: 0,
+            stopping: None,
             elsewhere: VecDeque::new(),
             summary: Summary::default(),
         }
@@ -78,7 +78,14 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         jobs: &Sender<Job>,
         replies: &Receiver<Reply>,
     ) -> Result<(), Error> {
+        // Asked to stop: looked at at least this often.
+        let heed = if self.book.stop.is_some() {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(1)
+        };
         loop {
+            self.heed_stop();
             if self.fatal.is_none() {
                 self.refill(customers);
                 self.fire_timers(Instant::now());
@@ -87,10 +94,19 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             if self.in_flight == 0 && (self.fatal.is_some() || self.finished()) {
                 break;
             }
-            let wait = self.next_timer().map_or(Duration::from_secs(1), |at| {
-                at.saturating_duration_since(Instant::now())
-            });
-            match replies.recv_timeout(wait.min(Duration::from_secs(1))) {
+            if self.stopping.is_some_and(|at| at.elapsed() >= STOP_GRACE) {
+                // What is still in flight is abandoned: each create's intent is written.
+                self.fatal = Some(Error::Stopped(format!(
+                    "asked to stop; {} requests still in flight after {} s were abandoned (the journal's intents let the next run resume them)",
+                    self.in_flight,
+                    STOP_GRACE.as_secs()
+                )));
+                break;
+            }
+            let wait = self
+                .next_timer()
+                .map_or(heed, |at| at.saturating_duration_since(Instant::now()));
+            match replies.recv_timeout(wait.min(heed)) {
                 Ok(reply) => self.take(reply),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -103,6 +119,11 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             }
         }
         self.fatal.take().map_or(Ok(()), Err)
+    }
+
+    /// Requests sent and not answered: the workers they occupy are not waited for.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight
     }
 
     fn finished(&self) -> bool {
@@ -201,24 +222,6 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 }
                 self.schedule(group, now);
             }
-        }
-    }
-
-    /// Counts creates in a row whose token could not be signed (nothing was sent for them):
-    /// past [`MAX_SIGNING_FAILURES`] the signer is taken as gone, and the book stops rather
-    /// than grind through the rest of the book against it.
-    fn count_signing(&mut self, result: &Result<IdentityRecord, Error>) {
-        let Err(Error::Signing(message)) = result else {
-            self.signing_failures = 0;
-            return;
-        };
-        self.signing_failures += 1;
-        if self.signing_failures >= MAX_SIGNING_FAILURES {
-            self.fatal.get_or_insert_with(|| {
-                Error::Signing(format!(
-                    "{MAX_SIGNING_FAILURES} tokens in a row could not be signed, the book stops (the last: {message})"
-                ))
-            });
         }
     }
 
@@ -426,5 +429,6 @@ pub(crate) fn list_job(id: u64, group: &Group) -> Job {
 }
 
 mod intake;
+mod stops;
 #[cfg(test)]
 mod tests;

@@ -14,9 +14,10 @@ impl Book<'_> {
     /// `report` as each one finishes.
     ///
     /// # Errors
-    /// A listing that kept failing, or a journal that could not be written: the book stops
-    /// (requests in flight are finished and reported first). Each customer's own failure is
-    /// in its [`Outcome`], not here.
+    /// A listing that kept failing, a journal that could not be written, ten signing failures
+    /// in a row, or a stop asked for ([`Error::Stopped`], see [`Book::stop_when`]): the book
+    /// stops (requests in flight are finished and reported first). Each customer's own
+    /// failure is in its [`Outcome`], not here.
     pub fn run<I, S>(
         self,
         customers: I,
@@ -41,8 +42,12 @@ impl Book<'_> {
         let mut customers = customers.into_iter().map(Into::into);
         let result = run.drive(&mut customers, &job_tx, &reply_rx);
         drop(job_tx);
-        for worker in workers {
-            let _ = worker.join();
+        // A stopped book does not wait for requests it abandoned: their workers end when
+        // the requests do, finding no one to answer.
+        if run.in_flight() == 0 {
+            for worker in workers {
+                let _ = worker.join();
+            }
         }
         result.map(|()| run.summary)
     }

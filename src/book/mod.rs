@@ -49,4 +49,4 @@ pub use entry::JournalEntry;
 pub use journal::{Journal, MAX_JOURNAL_LINE};
 pub use options::{AttestOptions, DEFAULT_SETTLE, GROUP_SIZE};
 pub use report::{Attested, Outcome, Progress, Summary};
-pub use setup::Book;
+pub use setup::{Book, STOP_GRACE};

@@ -1,12 +1,18 @@
 //! [`Book`]: what a book attests with (client, signer, options, journal); its run is in
 //! [`super::engine`].
 
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
 use super::journal::Journal;
 use super::options::AttestOptions;
 use super::report::chain_text;
 use crate::client::Client;
 use crate::error::Error;
 use crate::signer::AttestationSigner;
+
+/// How long a stopped book waits for the requests it has in flight (see [`Book::stop_when`]).
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Attests a book of customers: each ends with exactly one attestation in force, or an
 /// outcome that says why not. See the [module docs](crate::book) for the rules.
@@ -37,6 +43,7 @@ pub struct Book<'a> {
     pub(crate) options: AttestOptions,
     pub(crate) journal: Option<&'a Journal>,
     pub(crate) error_text: fn(&Error, &str) -> String,
+    pub(crate) stop: Option<&'a AtomicBool>,
 }
 
 impl<'a> Book<'a> {
@@ -48,6 +55,7 @@ impl<'a> Book<'a> {
             options,
             journal: None,
             error_text: chain_text,
+            stop: None,
         }
     }
 
@@ -55,6 +63,16 @@ impl<'a> Book<'a> {
     /// its sources, joined by `": "`); a command line names its own command to check with.
     pub fn error_text(mut self, text: fn(&Error, &str) -> String) -> Self {
         self.error_text = text;
+        self
+    }
+
+    /// Stops the book once `stop` is true (a signal handler's flag, another thread's word):
+    /// no new request is sent, requests in flight are given [`STOP_GRACE`] to finish and
+    /// their outcomes written, and [`Book::run`] returns [`Error::Stopped`]. A create still
+    /// in flight after that is abandoned with its intent in the journal, so the next run
+    /// treats it as in doubt.
+    pub fn stop_when(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
         self
     }
 

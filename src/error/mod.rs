@@ -129,6 +129,10 @@ pub enum Error {
         /// The operating system's error, if there was one.
         source: Option<std::io::Error>,
     },
+    /// A book was asked to stop ([`crate::Book::stop_when`]) and did: nothing new was sent,
+    /// what was in flight was finished or, past the grace period, abandoned with its intent
+    /// in the journal for the next run.
+    Stopped(String),
 }
 
 impl Error {
@@ -392,6 +396,7 @@ impl fmt::Display for Error {
             Error::OutcomeUnknown { hint, .. } => f.write_str(hint),
             // The operating system's words are this error's `source()`.
             Error::Journal { path, reason, .. } => write!(f, "journal {path}: {reason}"),
+            Error::Stopped(why) => write!(f, "stopped: {why}"),
         }
     }
 }

@@ -3,6 +3,9 @@
 
 use cybrid_identity::Error;
 
+/// The exit status of a run stopped before its end: retry it (a rerun resumes it).
+pub const STOPPED: u8 = 3;
+
 /// A failure for the user: one line, the exit code, and what a program may want to branch on.
 #[derive(Debug)]
 pub struct CliError {
@@ -32,6 +35,16 @@ impl CliError {
             ..CliError::usage("")
         }
         .with_message(message)
+    }
+
+    /// A run stopped before its end (a journal it cannot write, listings failing, its
+    /// signer gone, a signal): exit 3, so that an orchestrator can retry it and not a usage
+    /// mistake. A rerun with the same journal resumes it.
+    pub fn stopped(message: impl Into<String>) -> Self {
+        CliError {
+            code: STOPPED,
+            ..CliError::runtime(message)
+        }
     }
 
     fn with_message(mut self, message: impl Into<String>) -> Self {

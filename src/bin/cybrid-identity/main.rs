@@ -1,13 +1,15 @@
 //! `cybrid-identity`: every part of the crate from a shell (feature `cli`).
 //!
 //! `args` declares and parses, `commands` and `demo` run, `output` prints.
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: `signals` installs the SIGTERM handler, a call into the C library.
+#![deny(unsafe_code)]
 
 mod args;
 mod commands;
 mod demo;
 mod failure;
 mod output;
+mod signals;
 mod suggest;
 
 use std::io::Write as _;

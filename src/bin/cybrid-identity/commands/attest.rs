@@ -48,6 +48,12 @@ pub const ATTEST: Command = Command {
             "K/N",
             "only the customers of shard K (from 0) of N",
         ),
+        Flag::number(
+            "progress-every",
+            0,
+            86_400,
+            "with stderr not a terminal: a progress line every N seconds (default 30; 0: none)",
+        ),
         KID,
         BANK,
         KEY,
@@ -61,7 +67,10 @@ pub const ATTEST: Command = Command {
     about: "With --customer: signs, creates and waits, printing each state change.\n\
             With --customers: the book through the library's Book (a record in force is\n\
             adopted, one in progress waited for, never duplicated; 100 customers listed a\n\
-            call), progress on stderr when it is a terminal, a summary line at the end.\n\
+            call), a summary line at the end. Progress on stderr: a line redrawn in place on\n\
+            a terminal; elsewhere (a log) one logfmt line every --progress-every seconds\n\
+            (done= total= verified= failed= errors= in_doubt= in_flight= rate=), a JSON\n\
+            object with --json.\n\
             Guids are lowercased and attested in sorted order. Keep the journal: without it a\n\
             rerun within --settle-s of a killed run may duplicate the creates it had in flight.\n\
             Runs sharing a journal on one machine hold each customer with a lock on it: a\n\
@@ -72,7 +81,11 @@ pub const ATTEST: Command = Command {
             CYBRID_ATTESTATION_KEY_PASSPHRASE or --passphrase-file), --sandbox,\n\
             CYBRID_ATTESTATION_SIGNING_KEY, or an HSM: --pkcs11-module PATH --pkcs11-token LABEL\n\
             --pkcs11-key LABEL with the PIN in CYBRID_PKCS11_PIN.\n\
-            Exit 0 when every record is verified, 1 otherwise.",
+            Exit 0: every customer verified; 1: some failed or ended in an error (a rerun may\n\
+            help); 2: bad input or usage (a rerun will not); 3: stopped before the end (the\n\
+            journal unwritable, listings failing, the signer gone, SIGTERM or SIGINT): a rerun\n\
+            with the same journal resumes. On SIGTERM/SIGINT nothing new is sent, what is in\n\
+            flight gets 5 s, every outcome is written; a second signal exits at once.",
     run: attest,
 };
 
@@ -92,7 +105,13 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         (_, customers) => customers.is_some(),
     };
     if !batch {
-        for flag in ["concurrency", "journal", "shard", "settle-s"] {
+        for flag in [
+            "concurrency",
+            "journal",
+            "shard",
+            "settle-s",
+            "progress-every",
+        ] {
             if args.value(flag).is_some() {
                 return Err(CliError::usage(format!("--{flag} goes with --customers")));
             }

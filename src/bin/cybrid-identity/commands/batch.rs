@@ -4,15 +4,17 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use cybrid_identity::book::{DEFAULT_SETTLE, Outcome, Progress, Summary};
 use cybrid_identity::{
-    AttestOptions, AttestationSigner, Book, Client, Error, Journal, WaitOptions,
+    AttestOptions, AttestationSigner, AttestationState, Book, Client, Error, Journal, WaitOptions,
 };
 use serde_json::json;
 
 use super::book_file::{BookFile, read_book};
+use super::progress_log;
 use crate::args::{Args, CliError, error_chain};
 use crate::output::out;
 
@@ -133,6 +135,45 @@ fn fit(line: &str, width: usize) -> &str {
         .map_or(line, |(at, _)| &line[..at])
 }
 
+/// One outcome and the book's progress, in the counts the log line reports.
+fn count(counts: &progress_log::Shared, outcome: &Outcome, progress: &Progress) {
+    let mut counts = counts.lock().unwrap_or_else(PoisonError::into_inner);
+    counts.done += 1;
+    match &outcome.result {
+        Ok(a) if a.record.state() == Some(&AttestationState::Verified) => counts.verified += 1,
+        Ok(_) => counts.failed += 1,
+        Err(_) => counts.errors += 1,
+    }
+    counts.in_doubt = progress.in_doubt;
+    counts.in_flight = progress.in_flight;
+    counts.waiting = progress.waiting;
+}
+
+/// How the book attests: the plan's numbers, and polls sooner than a single attest's (a
+/// book spends most of its time waiting).
+fn options(args: &Args, concurrency: usize, settle: Duration) -> Result<AttestOptions, CliError> {
+    let mut wait =
+        WaitOptions::default().interval(Duration::from_millis(100), Duration::from_secs(2));
+    if let Some(secs) = args.number("timeout-s")? {
+        wait = wait.timeout(Duration::from_secs(secs));
+    }
+    Ok(AttestOptions::default()
+        .concurrency(concurrency)
+        .settle(settle)
+        .wait(wait))
+}
+
+/// A book that stopped before its end, with the signal that stopped it if one did: exit 3.
+fn stopped(e: &Error) -> CliError {
+    let why = match crate::signals::received() {
+        Some(signal) => format!("{signal}: {}", error_chain(e)),
+        None => error_chain(e),
+    };
+    CliError::stopped(format!(
+        "the batch stopped before its end: {why}; customers not yet reported were left as they were (a rerun with the same journal resumes them)"
+    ))
+}
+
 /// Runs the plan; a summary line at the end.
 pub fn attest_book(
     args: &Args,
@@ -147,16 +188,7 @@ pub fn attest_book(
         concurrency,
         settle,
     } = plan;
-    // Polls start sooner than a single attest's: a book spends most of its time waiting.
-    let mut wait =
-        WaitOptions::default().interval(Duration::from_millis(100), Duration::from_secs(2));
-    if let Some(secs) = args.number("timeout-s")? {
-        wait = wait.timeout(Duration::from_secs(secs));
-    }
-    let options = AttestOptions::default()
-        .concurrency(concurrency)
-        .settle(settle)
-        .wait(wait);
+    let options = options(args, concurrency, settle)?;
     let mut tally = Tally {
         skipped: 0,
         other_shards: 0,
@@ -166,14 +198,33 @@ pub fn attest_book(
         total: book.guids.len(),
     };
     let (mut skipped, mut other_shards) = (0usize, 0usize);
+    let counts = progress_log::Shared::default();
+    // Outside a terminal, a line for the log every --progress-every seconds (30 by default).
+    let every = args.number("progress-every")?.unwrap_or(30);
+    let logger = (!std::io::stderr().is_terminal() && every > 0).then(|| {
+        let total = book
+            .customers()
+            .filter(|c| shard.is_none_or(|(k, n)| shard_of(c, n) == k))
+            .count();
+        let every = Duration::from_secs(every);
+        progress_log::Logger::start(every, total, args.json, counts.clone())
+    });
     let customers = book.customers().filter(|c| {
         let mine = shard.is_none_or(|(k, n)| shard_of(c, n) == k);
         other_shards += usize::from(!mine);
         let done = mine && journal.as_ref().is_some_and(|j| j.is_verified(c));
         skipped += usize::from(done);
+        if done {
+            let mut counts = counts.lock().unwrap_or_else(PoisonError::into_inner);
+            counts.done += 1;
+            counts.verified += 1;
+        }
         mine && !done
     });
-    let mut engine = Book::new(client, signer, options).error_text(journal_text);
+    let stop = crate::signals::stop_on_signals();
+    let mut engine = Book::new(client, signer, options)
+        .error_text(journal_text)
+        .stop_when(stop);
     if let Some(journal) = &journal {
         engine = engine.journal(journal);
     }
@@ -181,22 +232,16 @@ pub fn attest_book(
         if let Err(e) = &outcome.result {
             log::debug!(target: "cybrid_identity", "customer {}: {e}", outcome.customer_guid);
         }
+        count(&counts, &outcome, progress);
         tally.progress(progress);
     });
+    drop(logger);
     (tally.skipped, tally.other_shards) = (skipped, other_shards);
     if tally.show {
         // Cleared: the summary line (stdout) says what the progress line said, and more.
         eprint!("\r\x1b[K");
     }
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(e) => {
-            return Err(CliError::runtime(format!(
-                "the batch stopped: {}; customers not yet reported were left as they were (a rerun with the same journal resumes them)",
-                error_chain(&e)
-            )));
-        }
-    };
+    let summary = result.map_err(|e| stopped(&e))?;
     print_summary(args, &summary, &tally, book.duplicates);
     Ok(if summary.failed == 0 && summary.errors == 0 {
         ExitCode::SUCCESS

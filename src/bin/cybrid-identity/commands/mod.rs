@@ -9,6 +9,7 @@ pub mod emulator;
 pub mod jwt;
 pub mod key_source;
 pub mod keys;
+pub mod progress_log;
 pub mod records;
 
 use std::io::Write as _;
