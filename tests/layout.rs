@@ -98,6 +98,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("bin::commands::emulator", 4),
     ("bin::commands::completions", 4),
     ("bin::commands::jwt", 4),
+    ("bin::commands::journal", 4),
     ("bin::commands::keys", 4),
     ("bin::commands::records", 4),
     ("bin::demo", 4),

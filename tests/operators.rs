@@ -218,3 +218,165 @@ fn with_stderr_in_a_file_progress_is_a_logfmt_line_each_second_or_json() {
         .unwrap();
     assert!(out.status.success() && out.stderr.is_empty());
 }
+
+/// `cybrid-identity journal …` (no emulator needed).
+fn journal_command(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cybrid-identity"))
+        .arg("journal")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn journal_summary_and_unfinished_count_each_customer_by_its_last_line() {
+    let dir = Scratch::new("summary");
+    let g = |n: u8| format!("{:032x}", n);
+    let outcome = |n: u8, state: &str, code: Option<&str>, error: Option<&str>| {
+        serde_json::json!({
+            "customer_guid": g(n), "record_guid": null, "state": state, "failure_code": code,
+            "created": true, "error": error, "at": "2026-12-07T10:00:05Z",
+        })
+        .to_string()
+        .replace("\"state\":\"\"", "\"state\":null")
+    };
+    let intent = |n: u8, at: &str| {
+        format!(
+            r#"{{"intent":"create","customer_guid":"{}","at":"{at}"}}"#,
+            g(n)
+        )
+    };
+    let lines = [
+        intent(1, "2026-12-07T10:00:00Z"),
+        outcome(1, "verified", None, None),
+        intent(2, "2026-12-07T10:00:01Z"),
+        outcome(2, "failed", Some("jwt_expired"), None),
+        intent(3, "2026-12-07T10:00:01Z"),
+        outcome(3, "failed", Some("invalid_signature"), None),
+        outcome(4, "", None, Some("signing failed: the HSM is gone")),
+        // 5: failed once, then in doubt since a later intent.
+        outcome(5, "failed", Some("jwt_expired"), None),
+        intent(5, "2026-12-07T10:00:02Z"),
+        intent(6, "2026-12-07T10:00:03Z"),
+        "not a journal line".to_owned(),
+        // 7: in doubt, then verified: done.
+        intent(7, "2026-12-07T09:59:59Z"),
+        outcome(7, "verified", None, None),
+    ];
+    let mut written = lines.join("\n");
+    written.push_str("\n{\"customer_guid\":\"torn"); // a line cut short by a kill
+    let path = dir.path("journal.jsonl");
+    std::fs::write(&path, &written).unwrap();
+    let p = path.to_str().unwrap();
+    let out = journal_command(&["summary", p, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["customers"], 7);
+    assert_eq!(s["verified"], 2);
+    assert_eq!(s["failed"], 2);
+    assert_eq!(
+        s["failed_by_code"],
+        serde_json::json!({"jwt_expired": 1, "invalid_signature": 1})
+    );
+    assert_eq!(s["errors"], 1);
+    assert_eq!(
+        s["errors_by_kind"],
+        serde_json::json!({"signing failed": 1})
+    );
+    assert_eq!(s["in_doubt"], 2);
+    assert_eq!(s["in_doubt_since"], "2026-12-07T10:00:02Z");
+    assert_eq!(
+        (s["torn_lines"].as_u64(), s["foreign_lines"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(s["first_at"], "2026-12-07T09:59:59Z");
+    assert_eq!(s["last_at"], "2026-12-07T10:00:05Z");
+    let plain = journal_command(&["summary", p]);
+    assert_eq!(
+        text(&plain.stdout).lines().next().unwrap(),
+        "7 customers: 2 verified, 2 failed (invalid_signature 1, jwt_expired 1), 1 errors (signing failed 1), 2 in doubt since 2026-12-07T10:00:02Z"
+    );
+    // The next run's book: every customer of the book not verified, in its order.
+    let book_path = dir.path("book.txt");
+    let book: Vec<String> = (1..=8).map(g).collect();
+    std::fs::write(&book_path, book.join("\n")).unwrap();
+    let out = journal_command(&["unfinished", p, "--customers", book_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected: Vec<String> = [2, 3, 4, 5, 6, 8].into_iter().map(g).collect();
+    assert_eq!(text(&out.stdout).lines().collect::<Vec<_>>(), expected);
+    // Not a journal: refused as attest refuses it, exit 2.
+    std::fs::write(&path, vec![b'x'; 70_000]).unwrap();
+    for args in [
+        vec!["summary", p],
+        vec!["unfinished", p, "--customers", book_path.to_str().unwrap()],
+    ] {
+        let out = journal_command(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("not a journal"));
+    }
+    let folder = dir.path("");
+    let out = journal_command(&["summary", folder.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn journal_summary_reads_a_journal_while_a_run_writes_it() {
+    let emu = Emulator::builder()
+        .transition(Duration::from_millis(20))
+        .start()
+        .unwrap();
+    emu.add_fault(
+        Fault::new(FaultKind::Delay { ms: 100 })
+            .method("POST")
+            .path_prefix("/api/identity_records"),
+    )
+    .unwrap();
+    let dir = Scratch::new("summarylive");
+    let (book, _) = book(&dir, 200);
+    let journal_path = dir.path("journal.jsonl");
+    let (b, j) = (book.to_str().unwrap(), journal_path.to_str().unwrap());
+    let mut child = attest(
+        &emu,
+        &["--customers", b, "--concurrency", "4", "--journal", j],
+    )
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut seen = Vec::new();
+    while child.try_wait().unwrap().is_none() {
+        let out = journal_command(&["summary", j, "--json"]);
+        if out.status.success() {
+            let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let parts =
+                ["verified", "failed", "errors", "in_doubt"].map(|k| s[k].as_u64().unwrap());
+            assert_eq!(
+                parts.iter().sum::<u64>(),
+                s["customers"].as_u64().unwrap(),
+                "{s}"
+            );
+            seen.push(s["verified"].as_u64().unwrap());
+            let unfinished = journal_command(&["unfinished", j, "--customers", b]);
+            assert!(unfinished.status.success());
+            let left = text(&unfinished.stdout).lines().count() as u64;
+            assert!(
+                left <= 200 - s["verified"].as_u64().unwrap(),
+                "{left} left, {s}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(child.wait().unwrap().success());
+    println!("verified counts seen while it ran: {seen:?}");
+    assert!(
+        seen.len() >= 3 && seen.windows(2).all(|w| w[0] <= w[1]),
+        "{seen:?}"
+    );
+    let out = journal_command(&["summary", j, "--json"]);
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["customers"].as_u64(), s["verified"].as_u64()),
+        (Some(200), Some(200))
+    );
+    let out = journal_command(&["unfinished", j, "--customers", b]);
+    assert!(out.status.success() && out.stdout.is_empty());
+}

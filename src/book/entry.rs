@@ -29,6 +29,9 @@ pub enum JournalEntry {
         created: Option<bool>,
         /// What went wrong, if the customer ended with an error.
         error: Option<String>,
+        /// When it was written (this machine's clock); `None` in journals of releases
+        /// before 0.2, whose outcome lines carry no time.
+        at: Option<OffsetDateTime>,
     },
 }
 
@@ -49,6 +52,7 @@ impl JournalEntry {
                 failure_code,
                 created,
                 error,
+                at,
             } => json!({
                 "customer_guid": customer_guid,
                 "record_guid": record_guid,
@@ -56,6 +60,7 @@ impl JournalEntry {
                 "failure_code": failure_code,
                 "created": created,
                 "error": error,
+                "at": at.and_then(|at| at.format(&Rfc3339).ok()),
             })
             .to_string(),
         }
@@ -77,6 +82,25 @@ impl JournalEntry {
             failure_code: text("failure_code"),
             created: value["created"].as_bool(),
             error: text("error"),
+            at: value["at"]
+                .as_str()
+                .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok()),
         })
+    }
+
+    /// The customer the line is about (lowercase).
+    pub fn customer_guid(&self) -> &str {
+        match self {
+            JournalEntry::Intent { customer_guid, .. }
+            | JournalEntry::Outcome { customer_guid, .. } => customer_guid,
+        }
+    }
+
+    /// When the line was written, if it says.
+    pub fn at(&self) -> Option<OffsetDateTime> {
+        match self {
+            JournalEntry::Intent { at, .. } => Some(*at),
+            JournalEntry::Outcome { at, .. } => *at,
+        }
     }
 }

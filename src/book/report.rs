@@ -1,6 +1,8 @@
 //! What a book reports: each customer's [`Outcome`], the [`Progress`] as they finish, the
 //! [`Summary`] at the end, and how an outcome is written in the journal.
 
+use time::OffsetDateTime;
+
 use super::entry::JournalEntry;
 use crate::error::Error;
 use crate::models::IdentityRecord;
@@ -85,6 +87,7 @@ pub(crate) fn entry_of(outcome: &Outcome, error_text: fn(&Error, &str) -> String
                 .map(|c| c.as_str().to_owned()),
             created: Some(attested.created),
             error: None,
+            at: Some(OffsetDateTime::now_utc()),
         },
         Err(e) => JournalEntry::Outcome {
             customer_guid: outcome.customer_guid.clone(),
@@ -93,6 +96,7 @@ pub(crate) fn entry_of(outcome: &Outcome, error_text: fn(&Error, &str) -> String
             failure_code: None,
             created: None,
             error: Some(error_text(e, &outcome.customer_guid)),
+            at: Some(OffsetDateTime::now_utc()),
         },
     }
 }

@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use args::{Command, Request};
-use commands::{attest, completions, emulator, jwt, keys, records};
+use commands::{attest, completions, emulator, journal, jwt, keys, records};
 use output::out;
 
 /// Every command, in the order `--help` and the README list them.
@@ -36,6 +36,8 @@ const COMMANDS: &[Command] = &[
     keys::CREATE,
     keys::GET,
     keys::LIST,
+    journal::SUMMARY,
+    journal::UNFINISHED,
     completions::COMPLETIONS,
 ];
 

@@ -201,7 +201,7 @@ fn read_secret_file(
 
 /// Opens without blocking: a FIFO given as the key would otherwise wait forever for a
 /// writer, before its type could be checked.
-fn open_key_file(path: &str) -> std::io::Result<std::fs::File> {
+pub fn open_key_file(path: &str) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(target_os = "linux")]

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod book_file;
 pub mod completions;
 pub mod emulator;
+pub mod journal;
 pub mod jwt;
 pub mod key_source;
 pub mod keys;
