@@ -15,7 +15,7 @@ mod suggest;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use args::{Command, Request};
+use args::{CliError, Command, Request};
 use commands::{attest, completions, emulator, journal, jwt, keys, records};
 use output::out;
 
@@ -107,6 +107,47 @@ mod tests {
             Some(format!("{}/{completions}", completions - 1).as_str()),
             "--shard K/N with N the Job's completions"
         );
+    }
+
+    /// The first `command:` list of a manifest, parsed with the declared flags.
+    fn manifest_command(manifest: &str) -> args::Args {
+        let lines: Vec<&str> = manifest.lines().collect();
+        let start = lines.iter().position(|l| l.trim() == "command:").unwrap() + 1;
+        let words: Vec<std::ffi::OsString> = lines[start..]
+            .iter()
+            .map_while(|l| l.trim().strip_prefix("- "))
+            .map(|w| w.trim_matches('"').into())
+            .skip(1)
+            .collect();
+        let Ok(args::Request::Run(command, parsed)) = args::parse(COMMANDS, words) else {
+            panic!("the manifest's command line does not parse");
+        };
+        assert_eq!(command.name, "attest");
+        for flag in command.flags.iter().filter(|f| f.range.is_some()) {
+            parsed.number(flag.name).map_err(|e| e.message).unwrap();
+        }
+        parsed
+    }
+
+    #[test]
+    fn the_kubernetes_examples_act_on_the_exit_statuses_and_forbid_overlap() {
+        for manifest in [
+            include_str!("../../../examples/kubernetes/attest-book.yaml"),
+            include_str!("../../../examples/kubernetes/nightly-book.yaml"),
+        ] {
+            // Exit 2 (usage) is not retried; 3 (stopped) is, as every status but 2 is.
+            assert_eq!(CliError::usage("x").code, 2);
+            assert_eq!(failure::STOPPED, 3);
+            assert!(manifest.contains("onExitCodes: {containerName: attest, operator: In, values: [2]}"));
+            assert!(manifest.contains("restartPolicy: Never"));
+            assert!(manifest.contains("CYBRID_ATTESTATION_KEY_PASSPHRASE"));
+        }
+        let nightly = include_str!("../../../examples/kubernetes/nightly-book.yaml");
+        assert!(nightly.contains("concurrencyPolicy: Forbid"));
+        let parsed = manifest_command(nightly);
+        assert!(parsed.value("journal").is_some() && parsed.value("key").is_some());
+        let book = include_str!("../../../examples/kubernetes/attest-book.yaml");
+        assert!(book.contains("backoffLimitPerIndex:"));
     }
 
     #[test]
