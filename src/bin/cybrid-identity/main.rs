@@ -15,7 +15,7 @@ mod suggest;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use args::{CliError, Command, Request};
+use args::{Command, Request};
 use commands::{attest, completions, emulator, journal, jwt, keys, records};
 use output::out;
 
@@ -136,7 +136,7 @@ mod tests {
             include_str!("../../../examples/kubernetes/nightly-book.yaml"),
         ] {
             // Exit 2 (usage) is not retried; 3 (stopped) is, as every status but 2 is.
-            assert_eq!(CliError::usage("x").code, 2);
+            assert_eq!(args::CliError::usage("x").code, 2);
             assert_eq!(failure::STOPPED, 3);
             assert!(manifest.contains("onExitCodes: {containerName: attest, operator: In, values: [2]}"));
             assert!(manifest.contains("restartPolicy: Never"));
