@@ -60,6 +60,7 @@ pub mod dangerous;
 pub mod emulator;
 mod error;
 mod guid;
+pub mod guide;
 mod jws;
 pub mod keys;
 pub mod models;

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("models::error_response", 0),
     ("models::list_params", 0),
     ("rand", 0),
+    ("guide", 0),
     ("redact", 0),
     ("sync", 0),
     ("models::identity_record", 1),

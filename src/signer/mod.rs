@@ -2,7 +2,7 @@
 //!
 //! Holding the bank's private key in this process ([`SigningKey`]) is one choice among
 //! several: a key in a hardware security module (the `pkcs11` feature's
-//! [`Pkcs11Signer`](crate::signer::Pkcs11Signer)), a cloud KMS, a signing service of the
+//! [`Pkcs11Signer`]), a cloud KMS, a signing service of the
 //! bank's own. Everything in this crate that signs takes a `Signer`: [`crate::Attestation::sign`],
 //! [`AttestationSigner::new`], [`crate::PostVerificationKey::new`], and through
 //! `AttestationSigner`, [`crate::Client::ensure_attested`] and [`crate::Book`].

@@ -80,31 +80,14 @@ mod tests {
             .find_map(|l| l.trim().strip_prefix("completions: "))
             .and_then(|n| n.parse().ok())
             .unwrap();
-        let lines: Vec<&str> = manifest.lines().collect();
-        let start = lines.iter().position(|l| l.trim() == "command:").unwrap() + 1;
-        let words: Vec<String> = lines[start..]
-            .iter()
-            .map_while(|l| l.trim().strip_prefix("- "))
-            .map(|w| w.trim_matches('"').to_owned())
-            .collect();
-        assert_eq!(words[..2], ["cybrid-identity", "attest"]);
         // The Job controller sets the index; any index of the Job must parse.
-        let raw = words[1..].iter().map(|w| {
-            w.replace("$(JOB_COMPLETION_INDEX)", &(completions - 1).to_string())
-                .into()
-        });
-        let Ok(args::Request::Run(command, parsed)) = args::parse(COMMANDS, raw) else {
-            panic!("the manifest's command line does not parse: {words:?}");
-        };
-        assert_eq!(command.name, "attest");
-        for flag in command.flags.iter().filter(|f| f.range.is_some()) {
-            parsed.number(flag.name).map_err(|e| e.message).unwrap();
-        }
+        let last = (completions - 1).to_string();
+        let parsed = manifest_command(&manifest.replace("$(JOB_COMPLETION_INDEX)", &last));
         let plan_flags = ["customers", "shard", "journal"];
         assert!(plan_flags.iter().all(|f| parsed.value(f).is_some()));
         assert_eq!(
             parsed.value("shard"),
-            Some(format!("{}/{completions}", completions - 1).as_str()),
+            Some(format!("{last}/{completions}").as_str()),
             "--shard K/N with N the Job's completions"
         );
     }
@@ -138,7 +121,10 @@ mod tests {
             // Exit 2 (usage) is not retried; 3 (stopped) is, as every status but 2 is.
             assert_eq!(args::CliError::usage("x").code, 2);
             assert_eq!(failure::STOPPED, 3);
-            assert!(manifest.contains("onExitCodes: {containerName: attest, operator: In, values: [2]}"));
+            assert!(
+                manifest
+                    .contains("onExitCodes: {containerName: attest, operator: In, values: [2]}")
+            );
             assert!(manifest.contains("restartPolicy: Never"));
             assert!(manifest.contains("CYBRID_ATTESTATION_KEY_PASSPHRASE"));
         }
