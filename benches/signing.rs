@@ -1,7 +1,10 @@
-//! Signing and verification costs, side by side with the bare `rsa` call on the same input.
+//! Signing and verification costs, side by side with the bare `rsa` and `ring` calls on the
+//! same input, interleaved in one run.
 //!
-//! Run: `cargo bench --bench signing`. Prints the median of each group in microseconds and
-//! the ratio of `Attestation::sign` to the bare signing call measured in the same run.
+//! Run: `cargo bench --bench signing` (the crate signs with the `rsa` engine) and
+//! `cargo bench --bench signing --features ring` (it signs with `ring`). Prints the median of
+//! each group in microseconds, `Attestation::sign` against the bare call of the engine it
+//! uses, and bare `ring` against bare `rsa`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -32,10 +35,13 @@ fn main() {
 
     let bare =
         rsa::pkcs1v15::SigningKey::<Sha512>::new(rsa::PrivateKey::from_pkcs8_pem(PEM).unwrap());
+    let der = std::fs::read("tests/fixtures/sandbox_pkcs8.der").unwrap();
+    let ring_pair = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    let random = ring::rand::SystemRandom::new();
+    let mut ring_signature = vec![0; ring_pair.public().modulus_len()];
 
-    // Interleave the two signing measurements so drift on a shared machine hits both alike.
-    let mut sign = Vec::new();
-    let mut raw = Vec::new();
+    // Interleave the signing measurements so drift on a shared machine hits all alike.
+    let (mut sign, mut raw, mut raw_ring) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..3 {
         sign.push(median_us(budget / 3, 20, || {
             black_box(builder.sign(black_box(&key)).unwrap());
@@ -46,8 +52,23 @@ fn main() {
                     .unwrap(),
             );
         }));
+        raw_ring.push(median_us(budget / 3, 20, || {
+            ring_pair
+                .sign(
+                    &ring::signature::RSA_PKCS1_SHA512,
+                    &random,
+                    black_box(signing_input.as_bytes()),
+                    &mut ring_signature,
+                )
+                .unwrap();
+        }));
     }
-    let (sign, raw) = (median(sign), median(raw));
+    let (sign, raw, raw_ring) = (median(sign), median(raw), median(raw_ring));
+    let (engine, engine_raw) = if cfg!(feature = "ring") {
+        ("ring", raw_ring)
+    } else {
+        ("rsa", raw)
+    };
 
     let parse = median_us(budget, 20, || {
         black_box(SigningKey::from_pem(black_box(PEM)).unwrap());
@@ -92,10 +113,14 @@ fn main() {
 
     println!("group                          median µs   ratio");
     println!(
-        "Attestation::sign              {sign:>9.1}   {:.3} × bare rsa",
-        sign / raw
+        "Attestation::sign ({engine:<4})       {sign:>9.1}   {:.3} × bare {engine}",
+        sign / engine_raw
     );
     println!("bare rsa sign (same input)     {raw:>9.1}   1.000");
+    println!(
+        "bare ring sign (same input)    {raw_ring:>9.1}   {:.3} × bare rsa",
+        raw_ring / raw
+    );
     println!("SigningKey::from_pem (PKCS#8)  {parse:>9.1}");
     println!("attestation::check (verify)    {verify:>9.1}");
     println!("attestation::check (16 MiB)    {huge:>9.3}");

@@ -50,6 +50,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+#[cfg(not(any(feature = "rsa", feature = "ring")))]
+compile_error!(
+    "cybrid-identity needs an RS512 engine: enable the `rsa` feature (the default) or `ring`"
+);
+
 mod api;
 pub mod attestation;
 mod auth;

@@ -330,9 +330,12 @@ fn a_book_holds_only_what_its_workers_need_and_never_the_whole_book() {
         })
         .unwrap();
     assert_eq!(summary.verified, 600);
-    // One group being created and the next one listed: about two hundred at most.
+    // The read-ahead holds one group being created and the next one listed (two hundred);
+    // customers whose records are still being watched come on top, more of them the faster
+    // tokens are signed (with `ring`, about a third more: 299-330 in six runs). Never the
+    // whole book.
     assert!(
-        most_held <= 300,
+        most_held <= 400,
         "held {most_held} of 600 customers at once"
     );
 }

@@ -177,6 +177,7 @@ fn verifying_key_round_trips_through_spki() {
     assert!(VerifyingKey::from_spki_der(&[0x30, 0x00]).is_err());
 }
 
+#[cfg(feature = "rsa")]
 #[test]
 fn generated_keys_round_trip_through_pkcs8_pem_and_sign() {
     let started = std::time::Instant::now();

@@ -25,6 +25,11 @@ const LAYERS: &[(&str, u32)] = &[
     ("error", 4),
     ("guid", 5),
     ("keys", 5),
+    // The formats and the engines, beneath the keys that use them.
+    ("keys::encoding", 5),
+    ("keys::engine_rsa", 6),
+    ("keys::engine_ring", 6),
+    ("keys::engines_agree", 40),
     ("keys::encrypted", 6),
     ("keys::verifying", 6),
     ("jws", 5),

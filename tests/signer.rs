@@ -63,7 +63,8 @@ fn options() -> AttestOptions {
 fn a_signer_of_our_own_registers_its_key_signs_and_runs_a_book() {
     let emu = emulator();
     let client = emu.client().unwrap();
-    let signer = Arc::new(Counting::new(SigningKey::generate(2048).unwrap(), |_| {
+    let other = std::fs::read_to_string("tests/fixtures/other_2048_pkcs1.pem").unwrap();
+    let signer = Arc::new(Counting::new(SigningKey::from_pem(&other).unwrap(), |_| {
         false
     }));
     // Its key registered through the signer: the nonce signed by it.

@@ -6,8 +6,8 @@
 //! Cybrid's own reference warns that its unencrypted key example is not for production:
 //! a key file that is stolen without its passphrase signs nothing.
 
-use rsa::pkcs8::der::Decode as _;
-use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncryptedPrivateKeyInfoRef};
+use pkcs8::der::Decode as _;
+use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 use zeroize::Zeroizing;
 
 use super::SigningKey;
@@ -38,7 +38,7 @@ impl SigningKey {
         if super::pem_label(pem) != Some("ENCRYPTED PRIVATE KEY") {
             return Self::from_pem(pem);
         }
-        let (_, der) = rsa::pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|e| {
+        let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|e| {
             Error::key(
                 KeyErrorKind::Malformed,
                 format!("the encrypted key's PEM could not be decoded ({e})"),
@@ -68,7 +68,7 @@ impl SigningKey {
             )
         };
         let plain = info.decrypt(passphrase).map_err(|e| match e {
-            rsa::pkcs8::Error::EncryptedPrivateKey(rsa::pkcs8::pkcs5::Error::DecryptFailed) => {
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
                 wrong()
             }
             other => Error::key(
@@ -76,8 +76,9 @@ impl SigningKey {
                 format!("the key's encryption is not one this crate reads ({other}); PBES2 with PBKDF2-HMAC-SHA256 or scrypt and AES-CBC is"),
             ),
         })?;
-        let key = rsa::PrivateKey::from_pkcs8_der(plain.as_bytes()).map_err(|_| wrong())?;
-        Self::from_private_key(key)
+        // Bytes that are not a key after decryption: the passphrase was wrong after all.
+        PrivateKeyInfoRef::from_der(plain.as_bytes()).map_err(|_| wrong())?;
+        Self::from_pkcs8_der(plain.as_bytes())
     }
 
     /// The private key as encrypted PKCS#8 PEM (`-----BEGIN ENCRYPTED PRIVATE KEY-----`):
@@ -94,13 +95,16 @@ impl SigningKey {
                 "an empty passphrase encrypts nothing",
             ));
         }
-        let key: &rsa::PrivateKey = self.inner.as_ref();
-        key.to_pkcs8_encrypted_pem(passphrase, rsa::pkcs8::LineEnding::LF)
-            .map_err(|e| {
-                Error::key(
-                    KeyErrorKind::Malformed,
-                    format!("cannot encrypt the key: {e}"),
-                )
-            })
+        let cannot = |e: &dyn std::fmt::Display| {
+            Error::key(
+                KeyErrorKind::Malformed,
+                format!("cannot encrypt the key: {e}"),
+            )
+        };
+        let info = PrivateKeyInfoRef::from_der(&self.pkcs8).map_err(|e| cannot(&e))?;
+        let encrypted = info.encrypt(passphrase).map_err(|e| cannot(&e))?;
+        encrypted
+            .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+            .map_err(|e| cannot(&e))
     }
 }

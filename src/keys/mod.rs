@@ -2,18 +2,30 @@
 
 use std::fmt;
 
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
-use sha2::Sha512;
+use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
 use crate::error::{Error, KeyErrorKind};
 
+mod encoding;
 #[cfg(feature = "encrypted-keys")]
 mod encrypted;
+#[cfg(feature = "ring")]
+mod engine_ring;
+#[cfg(feature = "rsa")]
+mod engine_rsa;
 mod verifying;
+
+#[cfg(all(test, feature = "rsa", feature = "ring"))]
+mod engines_agree;
+
+// The engine that signs and verifies: `ring` when its feature is on (it is faster, and
+// the `rsa` crate is then only there to make keys), the `rsa` crate otherwise.
+#[cfg(feature = "ring")]
+use engine_ring as engine;
+#[cfg(all(feature = "rsa", not(feature = "ring")))]
+use engine_rsa as engine;
 
 pub use verifying::VerifyingKey;
 
@@ -44,7 +56,10 @@ const SANDBOX_PEM: &str = include_str!("sandbox_key.pem");
 /// ```
 #[derive(Clone)]
 pub struct SigningKey {
-    inner: rsa::pkcs1v15::SigningKey<Sha512>,
+    private: engine::Private,
+    /// The key as PKCS#8 DER, for writing it out again (plain or encrypted) whichever engine
+    /// signs; wiped when the last clone is dropped.
+    pkcs8: Arc<Zeroizing<Vec<u8>>>,
     verifying: VerifyingKey,
 }
 
@@ -74,42 +89,40 @@ impl SigningKey {
                  '-----BEGIN RSA PRIVATE KEY-----'",
             )
         })?;
-        let key = match label {
-            "PRIVATE KEY" => rsa::PrivateKey::from_pkcs8_pem(pem).map_err(pkcs8_error)?,
+        let der = || {
+            pkcs8::der::pem::decode_vec(pem.as_bytes())
+                .map(|(_, der)| Zeroizing::new(der))
+                .map_err(|e| {
+                    Error::key(
+                        KeyErrorKind::Malformed,
+                        format!("the PEM block could not be decoded ({e})"),
+                    )
+                })
+        };
+        match label {
+            "PRIVATE KEY" => Self::from_pkcs8_der(&der()?),
             "RSA PRIVATE KEY" => {
                 if pem.contains("Proc-Type: 4,ENCRYPTED") {
                     return Err(legacy_encrypted_error());
                 }
-                rsa::PrivateKey::from_pkcs1_pem(pem).map_err(|e| {
-                    Error::key(
-                        KeyErrorKind::Malformed,
-                        format!("the PKCS#1 RSA private key could not be decoded ({e})"),
-                    )
-                })?
+                Self::from_pkcs8_der(&encoding::pkcs8_of_pkcs1(&der()?)?)
             }
-            "ENCRYPTED PRIVATE KEY" => return Err(encrypted_error()),
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => {
-                return Err(Error::key(
-                    KeyErrorKind::NotPrivate,
-                    "this is a public key; signing needs the private key",
-                ));
-            }
-            "EC PRIVATE KEY" | "OPENSSH PRIVATE KEY" | "DSA PRIVATE KEY" => {
-                return Err(Error::key(
-                    KeyErrorKind::NotRsa,
-                    format!("a '{label}' is not an RSA key; Cybrid attestations are RS512"),
-                ));
-            }
-            other => {
-                return Err(Error::key(
-                    KeyErrorKind::NotPem,
-                    format!(
-                        "unexpected PEM block '{other}'; expected 'PRIVATE KEY' or 'RSA PRIVATE KEY'"
-                    ),
-                ));
-            }
-        };
-        Self::from_private_key(key)
+            "ENCRYPTED PRIVATE KEY" => Err(encrypted_error()),
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(Error::key(
+                KeyErrorKind::NotPrivate,
+                "this is a public key; signing needs the private key",
+            )),
+            "EC PRIVATE KEY" | "OPENSSH PRIVATE KEY" | "DSA PRIVATE KEY" => Err(Error::key(
+                KeyErrorKind::NotRsa,
+                format!("a '{label}' is not an RSA key; Cybrid attestations are RS512"),
+            )),
+            other => Err(Error::key(
+                KeyErrorKind::NotPem,
+                format!(
+                    "unexpected PEM block '{other}'; expected 'PRIVATE KEY' or 'RSA PRIVATE KEY'"
+                ),
+            )),
+        }
     }
 
     /// Reads a DER private key, PKCS#8 or PKCS#1.
@@ -126,15 +139,28 @@ impl SigningKey {
     /// # Ok::<_, cybrid_identity::Error>(())
     /// ```
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
-        let key = match rsa::PrivateKey::from_pkcs8_der(der) {
-            Ok(key) => key,
-            Err(pkcs8_err) => match rsa::PrivateKey::from_pkcs1_der(der) {
-                Ok(key) => key,
-                // The PKCS#8 error is the informative one (it names a foreign algorithm).
-                Err(_) => return Err(pkcs8_error(pkcs8_err)),
+        match encoding::pkcs1_of_pkcs8(der) {
+            Ok(_) => Self::from_pkcs8_der(der),
+            // Not PKCS#8: PKCS#1, or the PKCS#8 error is the informative one (it names a
+            // foreign algorithm).
+            Err(pkcs8_error) => match encoding::pkcs8_of_pkcs1(der) {
+                Ok(wrapped) if encoding::public_of_private(der).is_ok() => {
+                    Self::from_pkcs8_der(&wrapped)
+                }
+                _ => Err(pkcs8_error),
             },
-        };
-        Self::from_private_key(key)
+        }
+    }
+
+    /// Reads a PKCS#8 DER private key: the key every other form becomes.
+    pub(crate) fn from_pkcs8_der(pkcs8: &[u8]) -> Result<Self, Error> {
+        let pkcs1 = encoding::pkcs1_of_pkcs8(pkcs8)?;
+        let verifying = VerifyingKey::from_pkcs1_der(&encoding::public_of_private(pkcs1)?)?;
+        Ok(SigningKey {
+            private: engine::Private::from_pkcs1_der(pkcs1, verifying.bits())?,
+            pkcs8: Arc::new(Zeroizing::new(pkcs8.to_vec())),
+            verifying,
+        })
     }
 
     /// Reads a PEM private key from the environment variable `CYBRID_ATTESTATION_SIGNING_KEY`,
@@ -185,7 +211,8 @@ impl SigningKey {
     }
 
     /// A new random key of `bits` (2048, 3072 or 4096), from the operating system's random
-    /// source. Register its public half with [`crate::PostVerificationKey::new`] and keep the
+    /// source (feature `rsa`: `ring` makes no RSA keys; without it, make one with
+    /// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`, or in an HSM). Register its public half with [`crate::PostVerificationKey::new`] and keep the
     /// private half with [`SigningKey::to_pkcs8_pem`].
     ///
     /// # Errors
@@ -199,6 +226,8 @@ impl SigningKey {
     /// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
     /// # Ok::<_, cybrid_identity::Error>(())
     /// ```
+    #[cfg(feature = "rsa")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
     pub fn generate(bits: usize) -> Result<Self, Error> {
         if ![2048, 3072, 4096].contains(&bits) {
             return Err(Error::invalid(
@@ -206,9 +235,7 @@ impl SigningKey {
                 format!("a new key is 2048, 3072 or 4096 bits, got {bits}"),
             ));
         }
-        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
-            .map_err(|e| Error::Signing(format!("generating a {bits}-bit key failed: {e}")))?;
-        Self::from_private_key(key)
+        Self::from_pkcs8_der(&engine_rsa::generate(bits)?)
     }
 
     /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), unencrypted: write it
@@ -225,24 +252,14 @@ impl SigningKey {
     /// # Ok::<_, cybrid_identity::Error>(())
     /// ```
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, Error> {
-        let key: &rsa::PrivateKey = self.inner.as_ref();
-        key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
-            .map(|pem| Zeroizing::new(pem.as_str().to_owned()))
+        pkcs8::der::pem::encode_string("PRIVATE KEY", pkcs8::LineEnding::LF, &self.pkcs8)
+            .map(Zeroizing::new)
             .map_err(|e| {
                 Error::key(
                     KeyErrorKind::Malformed,
                     format!("cannot encode the key: {e}"),
                 )
             })
-    }
-
-    fn from_private_key(key: rsa::PrivateKey) -> Result<Self, Error> {
-        let public = key.to_public_key();
-        let verifying = VerifyingKey::from_public_key(public)?;
-        Ok(SigningKey {
-            inner: rsa::pkcs1v15::SigningKey::new(key),
-            verifying,
-        })
     }
 
     /// The public half, which Cybrid stores as a verification key.
@@ -284,11 +301,7 @@ impl SigningKey {
     /// # Ok::<_, cybrid_identity::Error>(())
     /// ```
     pub fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let signature = self
-            .inner
-            .try_sign_with_rng(&mut getrandom::SysRng, message)
-            .map_err(|e| Error::Signing(e.to_string()))?;
-        Ok(signature.to_vec())
+        self.private.sign(message)
     }
 }
 
@@ -328,18 +341,4 @@ fn legacy_encrypted_error() -> Error {
         "the private key is encrypted the legacy OpenSSL way (Proc-Type: 4,ENCRYPTED); rewrite it as \
          PKCS#8 with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in old.pem -out key.pem`",
     )
-}
-
-fn pkcs8_error(e: rsa::pkcs8::Error) -> Error {
-    match e {
-        // An algorithm identifier other than rsaEncryption (EC, Ed25519, ...).
-        rsa::pkcs8::Error::PublicKey(_) => Error::key(
-            KeyErrorKind::NotRsa,
-            format!("not an RSA private key ({e}); Cybrid attestations are RS512"),
-        ),
-        other => Error::key(
-            KeyErrorKind::Malformed,
-            format!("the private key could not be decoded ({other})"),
-        ),
-    }
 }

@@ -1,27 +1,33 @@
 //! [`VerifyingKey`]: the public half, which verifies attestations and travels to Cybrid.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::pkcs8::{DecodePublicKey as _, EncodePublicKey as _};
-use rsa::signature::Verifier as _;
-use rsa::traits::PublicKeyParts as _;
-use sha2::Sha512;
 
-use super::{MAX_KEY_BITS, MIN_KEY_BITS};
+use super::{MAX_KEY_BITS, MIN_KEY_BITS, encoding, engine};
 use crate::error::{Error, KeyErrorKind};
 
 /// An RSA public key: verifies attestation JWTs and travels to Cybrid as a verification key.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct VerifyingKey {
-    inner: rsa::pkcs1v15::VerifyingKey<Sha512>,
+    public: engine::Public,
+    /// The SubjectPublicKeyInfo DER: what Cybrid stores, and what two keys are compared by.
+    spki: Arc<[u8]>,
+    bits: usize,
+}
+
+impl PartialEq for VerifyingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
 }
 
 impl VerifyingKey {
-    pub(super) fn from_public_key(key: rsa::PublicKey) -> Result<Self, Error> {
-        let bits = key.n().bits_precision() as usize;
-        let bits = bits.min(key.size() * 8);
+    /// From a PKCS#1 `RSAPublicKey`: 2048 to 8192 bits, an exponent RSA signs with.
+    pub(super) fn from_pkcs1_der(pkcs1: &[u8]) -> Result<Self, Error> {
+        let (bits, exponent_ok) = encoding::public_size(pkcs1)?;
         if bits < MIN_KEY_BITS {
             return Err(Error::key(
                 KeyErrorKind::TooShort,
@@ -34,8 +40,16 @@ impl VerifyingKey {
                 format!("the RSA key has {bits} bits; at most {MAX_KEY_BITS} are accepted"),
             ));
         }
+        if !exponent_ok {
+            return Err(Error::key(
+                KeyErrorKind::Malformed,
+                "the RSA key's public exponent is not an odd number of 3 or more",
+            ));
+        }
         Ok(VerifyingKey {
-            inner: rsa::pkcs1v15::VerifyingKey::new(key),
+            public: engine::Public::from_pkcs1_der(pkcs1)?,
+            spki: encoding::spki_of_pkcs1(pkcs1)?.into(),
+            bits,
         })
     }
 
@@ -44,13 +58,7 @@ impl VerifyingKey {
     /// # Errors
     /// [`Error::Key`] when the bytes are not an RSA SubjectPublicKeyInfo of 2048 to 8192 bits.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
-        let key = rsa::PublicKey::from_public_key_der(der).map_err(|e| {
-            Error::key(
-                KeyErrorKind::Malformed,
-                format!("not a DER-encoded RSA SubjectPublicKeyInfo ({e})"),
-            )
-        })?;
-        Self::from_public_key(key)
+        Self::from_pkcs1_der(encoding::pkcs1_of_spki(der)?)
     }
 
     /// An RSA public key from its modulus and public exponent, big-endian bytes (as a
@@ -59,15 +67,7 @@ impl VerifyingKey {
     /// # Errors
     /// [`Error::Key`] when they are not an RSA public key of 2048 to 8192 bits.
     pub fn from_rsa_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, Error> {
-        let n = rsa::BoxedUint::from_be_slice_vartime(modulus);
-        let e = rsa::BoxedUint::from_be_slice_vartime(exponent);
-        let key = rsa::PublicKey::new_with_size_limits(n, e, 1..=MAX_KEY_BITS).map_err(|e| {
-            Error::key(
-                KeyErrorKind::Malformed,
-                format!("not an RSA public key ({e})"),
-            )
-        })?;
-        Self::from_public_key(key)
+        Self::from_pkcs1_der(&encoding::pkcs1_of_components(modulus, exponent)?)
     }
 
     /// Reads standard Base64 of a DER SubjectPublicKeyInfo, the form of `PostVerificationKey::public_key`.
@@ -86,30 +86,22 @@ impl VerifyingKey {
 
     /// DER SubjectPublicKeyInfo bytes.
     pub fn to_spki_der(&self) -> Vec<u8> {
-        self.inner
-            .as_ref()
-            .to_public_key_der()
-            .map(|doc| doc.as_bytes().to_vec())
-            // Encoding a key we already hold in memory cannot fail short of allocation failure.
-            .expect("an in-memory RSA public key encodes as DER")
+        self.spki.to_vec()
     }
 
     /// Standard Base64 of the DER SubjectPublicKeyInfo, as `PostVerificationKey::public_key` wants.
     pub fn to_spki_base64(&self) -> String {
-        BASE64.encode(self.to_spki_der())
+        BASE64.encode(&self.spki)
     }
 
     /// The modulus size in bits.
     pub fn bits(&self) -> usize {
-        self.inner.as_ref().size() * 8
+        self.bits
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 SHA-512 signature over `message`.
     pub fn verify_rs512(&self, message: &[u8], signature: &[u8]) -> bool {
-        let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else {
-            return false;
-        };
-        self.inner.verify(message, &signature).is_ok()
+        signature.len() == self.bits / 8 && self.public.verify(message, signature)
     }
 }
 

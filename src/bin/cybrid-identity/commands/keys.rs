@@ -155,7 +155,7 @@ fn generate(args: &Args) -> Result<ExitCode, CliError> {
         }
         (encrypt, pass) => pass.filter(|_| encrypt),
     };
-    let key = SigningKey::generate(bits)?;
+    let key = new_key(bits)?;
     let pem = match &pass {
         Some(pass) => key.to_encrypted_pkcs8_pem(pass)?,
         None => key.to_pkcs8_pem()?,
@@ -170,6 +170,22 @@ fn generate(args: &Args) -> Result<ExitCode, CliError> {
     let fields = json!({"out": out_path, "encrypted": pass.is_some()});
     print_public(args, &made, fields, key.verifying_key());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A new key of `bits`, made by the `rsa` crate.
+#[cfg(feature = "rsa")]
+fn new_key(bits: usize) -> Result<SigningKey, CliError> {
+    Ok(SigningKey::generate(bits)?)
+}
+
+/// A build whose only engine is `ring` makes no RSA keys: what to use instead.
+#[cfg(not(feature = "rsa"))]
+fn new_key(_bits: usize) -> Result<SigningKey, CliError> {
+    Err(CliError::usage(
+        "this build signs with `ring`, which makes no RSA keys: make one with \
+         `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes-256-cbc -out bank.pem`, \
+         or in an HSM with `keys generate --pkcs11-module PATH --pkcs11-token LABEL --pkcs11-key LABEL`",
+    ))
 }
 
 /// What `keys generate` made: a line, the public key and its SHA-256 fingerprint (with
