@@ -58,6 +58,9 @@ compile_error!(
 mod api;
 pub mod attestation;
 mod auth;
+#[cfg(feature = "aws-kms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws-kms")))]
+pub mod aws;
 pub mod book;
 mod client;
 pub mod dangerous;

@@ -1,0 +1,246 @@
+//! [`AwsKmsSigner`]: the bank's key in AWS KMS, signing without an async runtime: one
+//! SigV4-signed `Sign` a token (`MessageType: DIGEST`, the SHA-512 of the JWT's signing
+//! input, so the token never leaves and KMS's 4 KiB message limit never binds), and
+//! `GetPublicKey` once.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha512};
+use time::OffsetDateTime;
+
+use super::credentials::{LOOKED_AT, Provider};
+use super::http::{ATTEMPTS, Answer, Http, aws_error, backoff, is_transient};
+use super::sigv4::{Request, Scope, amz_date, authorization};
+use crate::error::{Error, KeyErrorKind};
+use crate::keys::{MIN_KEY_BITS, VerifyingKey};
+use crate::signer::Signer;
+
+const ALGORITHM: &str = "RSASSA_PKCS1_V1_5_SHA_512";
+
+/// Signs RS512 with an asymmetric RSA key in AWS KMS (feature `aws-kms`). The key policy the
+/// bank needs: `kms:Sign` and `kms:GetPublicKey` on that key, nothing else.
+///
+/// ```no_run
+/// use cybrid_identity::AttestationSigner;
+/// use cybrid_identity::aws::AwsKmsSigner;
+/// // AWS_REGION and credentials (AWS_ACCESS_KEY_ID…, or EKS's web identity) from the environment.
+/// let kms = AwsKmsSigner::from_env("alias/cybrid-attestation")?;
+/// let signer = AttestationSigner::new(kms, "bank guid…", "verification key guid…");
+/// # Ok::<_, cybrid_identity::Error>(())
+/// ```
+pub struct AwsKmsSigner {
+    key_id: String,
+    region: String,
+    endpoint: String,
+    host: String,
+    credentials: Provider,
+    http: Http,
+    verifying: VerifyingKey,
+}
+
+impl AwsKmsSigner {
+    /// The key `key_id` (an id, an ARN or `alias/…`), with the region, the endpoints and the
+    /// credentials the AWS SDKs would find in the environment; then `GetPublicKey`, checked.
+    ///
+    /// # Errors
+    /// As [`AwsKmsSigner::from_vars`].
+    pub fn from_env(key_id: &str) -> Result<Self, Error> {
+        Self::from_vars(key_id, |name| std::env::var(name).ok())
+    }
+
+    /// As [`AwsKmsSigner::from_env`], with the variables looked up through `var`:
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION`; `AWS_ENDPOINT_URL_KMS` or `AWS_ENDPOINT_URL`
+    /// (and `…_STS`); the credentials in the SDKs' order (see [`crate::aws`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when no region or no credentials are set (naming the variables
+    /// looked at); [`Error::Signing`] when AWS refuses `GetPublicKey` (its error code and
+    /// request id); [`Error::Key`] when the key is not an RSA signing key of 2048 bits or
+    /// more that allows `RSASSA_PKCS1_V1_5_SHA_512`.
+    pub fn from_vars(key_id: &str, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        let region = set("AWS_REGION")
+            .or_else(|| set("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| Error::invalid("aws_region", "set AWS_REGION (or AWS_DEFAULT_REGION) to the KMS key's region"))?;
+        let endpoint = |service: &str| {
+            set(&format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase()))
+                .or_else(|| set("AWS_ENDPOINT_URL"))
+                .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
+        };
+        let (endpoint, sts) = (endpoint("kms"), endpoint("sts"));
+        let credentials = Provider::from_vars(&|name| set(name), sts).ok_or_else(|| {
+            Error::invalid("aws_credentials", format!("no AWS credentials found: looked at {LOOKED_AT}"))
+        })?;
+        let host = endpoint
+            .split_once("://")
+            .map_or(endpoint.as_str(), |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut signer = AwsKmsSigner {
+            key_id: key_id.to_owned(),
+            region,
+            endpoint,
+            host,
+            credentials,
+            http: Http::new(),
+            // Replaced below, once KMS has given the key's public half.
+            verifying: crate::keys::SigningKey::sandbox().verifying_key().clone(),
+        };
+        signer.verifying = signer.public_key()?;
+        Ok(signer)
+    }
+
+    /// The key's id, ARN or alias, as given.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// `GetPublicKey`, and the checks that this is a key to sign attestations with.
+    fn public_key(&self) -> Result<VerifyingKey, Error> {
+        let answer = self.call("GetPublicKey", &json!({"KeyId": self.key_id}))?;
+        let wrong = |what: String| Error::key(KeyErrorKind::NotRsa, format!("KMS key {}: {what}", self.key_id));
+        let spec = answer["KeySpec"].as_str().unwrap_or("?");
+        if !spec.starts_with("RSA_") {
+            return Err(wrong(format!("{spec} is not an RSA key; Cybrid attestations are RS512")));
+        }
+        let usage = answer["KeyUsage"].as_str().unwrap_or("?");
+        if usage != "SIGN_VERIFY" {
+            return Err(wrong(format!("its usage is {usage}, not SIGN_VERIFY")));
+        }
+        let allowed = answer["SigningAlgorithms"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v == ALGORITHM));
+        if !allowed {
+            return Err(wrong(format!("it does not allow {ALGORITHM}")));
+        }
+        let der = answer["PublicKey"]
+            .as_str()
+            .and_then(|b64| BASE64.decode(b64).ok())
+            .ok_or_else(|| wrong("GetPublicKey answered without a public key".into()))?;
+        let key = VerifyingKey::from_spki_der(&der)?;
+        if key.bits() < MIN_KEY_BITS {
+            return Err(wrong(format!("{} bits; at least {MIN_KEY_BITS} are required", key.bits())));
+        }
+        Ok(key)
+    }
+
+    /// One KMS call (`TrentService.<action>`), signed afresh for each attempt, repeated after
+    /// throttling, a 5xx or a failed connection: both calls used here are safe to repeat.
+    fn call(&self, action: &str, body: &Value) -> Result<Value, Error> {
+        let body = body.to_string();
+        let mut last = None;
+        for attempt in 1..=ATTEMPTS {
+            if attempt > 1 {
+                std::thread::sleep(backoff(attempt - 1));
+            }
+            let answer = match self.send(action, body.as_bytes()) {
+                Ok(answer) => answer,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let parsed: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+            if answer.status == 200 {
+                return Ok(parsed);
+            }
+            let code = error_code(&parsed);
+            let message = parsed["message"]
+                .as_str()
+                .or_else(|| parsed["Message"].as_str())
+                .map(str::to_owned);
+            let transient = is_transient(&answer, code.as_deref());
+            let error = aws_error(&format!("AWS KMS {action}"), &answer, code, message);
+            if !transient {
+                return Err(error);
+            }
+            log::debug!(target: "cybrid_identity", "{error}; attempt {attempt} of {ATTEMPTS}");
+            last = Some(error);
+        }
+        Err(last.unwrap_or_else(|| Error::Signing(format!("AWS KMS {action} failed"))))
+    }
+
+    fn send(&self, action: &str, body: &[u8]) -> Result<Answer, Error> {
+        let credentials = self.credentials.current(&self.http)?;
+        let now = OffsetDateTime::now_utc();
+        let date = amz_date(now);
+        let target = format!("TrentService.{action}");
+        let mut headers = vec![
+            ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
+            ("host".to_owned(), self.host.clone()),
+            ("x-amz-date".to_owned(), date),
+            ("x-amz-target".to_owned(), target),
+        ];
+        if let Some(token) = &credentials.session_token {
+            headers.push(("x-amz-security-token".to_owned(), token.to_string()));
+        }
+        let request = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers,
+            body,
+        };
+        let scope = Scope {
+            access_key_id: &credentials.access_key_id,
+            secret_access_key: &credentials.secret_access_key,
+            region: &self.region,
+            service: "kms",
+        };
+        let auth = authorization(&request, &scope, now);
+        let mut sent: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .filter(|(name, _)| name != "host")
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        sent.push(("authorization", &auth));
+        let url = format!("{}/", self.endpoint.trim_end_matches('/'));
+        self.http.post(&url, &sent, body)
+    }
+}
+
+/// The error code of a KMS answer: `__type`, without a namespace before `#`.
+fn error_code(answer: &Value) -> Option<String> {
+    let raw = answer["__type"].as_str().or_else(|| answer["code"].as_str())?;
+    Some(raw.rsplit('#').next().unwrap_or(raw).to_owned())
+}
+
+impl Signer for AwsKmsSigner {
+    fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let digest = Sha512::digest(message);
+        let answer = self.call(
+            "Sign",
+            &json!({
+                "KeyId": self.key_id,
+                "Message": BASE64.encode(digest),
+                "MessageType": "DIGEST",
+                "SigningAlgorithm": ALGORITHM,
+            }),
+        )?;
+        answer["Signature"]
+            .as_str()
+            .and_then(|b64| BASE64.decode(b64).ok())
+            .ok_or_else(|| Error::Signing("AWS KMS Sign answered without a signature".into()))
+    }
+
+    fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying
+    }
+}
+
+impl fmt::Debug for AwsKmsSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsKmsSigner")
+            .field("key_id", &self.key_id)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("credentials", &"[redacted]")
+            .finish()
+    }
+}
