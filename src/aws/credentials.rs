@@ -86,7 +86,10 @@ pub(crate) const LOOKED_AT: &str = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY 
 
 impl Provider {
     /// The first source the variables name, or `None`.
-    pub(crate) fn from_vars(var: &dyn Fn(&str) -> Option<String>, sts_endpoint: String) -> Option<Self> {
+    pub(crate) fn from_vars(
+        var: &dyn Fn(&str) -> Option<String>,
+        sts_endpoint: String,
+    ) -> Option<Self> {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
         let source = if let (Some(id), Some(secret)) =
             (set("AWS_ACCESS_KEY_ID"), set("AWS_SECRET_ACCESS_KEY"))
@@ -136,7 +139,13 @@ impl Provider {
                 "AWS_WEB_IDENTITY_TOKEN_FILE {token_file} cannot be read: {e}"
             ))
         })?;
-        let fresh = assume_role_with_web_identity(http, sts_endpoint, role_arn, session_name, token.trim())?;
+        let fresh = assume_role_with_web_identity(
+            http,
+            sts_endpoint,
+            role_arn,
+            session_name,
+            token.trim(),
+        )?;
         *cached = Some(fresh.clone());
         Ok(fresh)
     }
@@ -161,12 +170,20 @@ fn assume_role_with_web_identity(
     ));
     let answer = http.post(
         endpoint,
-        &[("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
+        &[(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )],
         body.as_bytes(),
     )?;
     let text = String::from_utf8_lossy(&answer.body);
     if answer.status != 200 {
-        return Err(aws_error("STS AssumeRoleWithWebIdentity", &answer, xml(&text, "Code"), xml(&text, "Message")));
+        return Err(aws_error(
+            "STS AssumeRoleWithWebIdentity",
+            &answer,
+            xml(&text, "Code"),
+            xml(&text, "Message"),
+        ));
     }
     let field = |name: &str| {
         xml(&text, name).ok_or_else(|| {
@@ -198,14 +215,23 @@ mod tests {
 
     #[test]
     fn debug_shows_no_secret_and_the_variables_are_read_in_the_sdks_order() {
-        let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI-secret", Some("FwoGZ-token".into()));
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI-secret",
+            Some("FwoGZ-token".into()),
+        );
         let shown = format!("{credentials:?}");
         assert_eq!(
             shown,
             r#"Credentials { access_key_id: "AKIDEXAMPLE", secret_access_key: "[redacted]", session_token: Some("[redacted]"), expires_at: None }"#
         );
         let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
         };
         let both: &[(&str, &str)] = &[
             ("AWS_ACCESS_KEY_ID", "AKID"),
@@ -217,9 +243,14 @@ mod tests {
         assert!(matches!(provider.source, Source::Static(_)), "keys first");
         let web = Provider::from_vars(&vars(&both[2..]), String::new()).unwrap();
         assert!(matches!(web.source, Source::WebIdentity { .. }));
-        assert!(Provider::from_vars(&vars(&[("AWS_ACCESS_KEY_ID", "AKID")]), String::new()).is_none());
+        assert!(
+            Provider::from_vars(&vars(&[("AWS_ACCESS_KEY_ID", "AKID")]), String::new()).is_none()
+        );
         assert_eq!(
-            xml("<R><Credentials><AccessKeyId> ASIA </AccessKeyId></Credentials></R>", "AccessKeyId"),
+            xml(
+                "<R><Credentials><AccessKeyId> ASIA </AccessKeyId></Credentials></R>",
+                "AccessKeyId"
+            ),
             Some("ASIA".into())
         );
     }

@@ -50,9 +50,9 @@ impl Http {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let mut response = request.send(body).map_err(|e| {
-            Error::Signing(format!("AWS could not be reached at {url}: {e}"))
-        })?;
+        let mut response = request
+            .send(body)
+            .map_err(|e| Error::Signing(format!("AWS could not be reached at {url}: {e}")))?;
         let status = response.status().as_u16();
         let request_id = response
             .headers()
@@ -80,7 +80,12 @@ pub(crate) fn is_transient(answer: &Answer, code: Option<&str>) -> bool {
         || answer.status == 429
         || matches!(
             code,
-            Some("ThrottlingException" | "Throttling" | "RequestLimitExceeded" | "KMSInternalException")
+            Some(
+                "ThrottlingException"
+                    | "Throttling"
+                    | "RequestLimitExceeded"
+                    | "KMSInternalException"
+            )
         )
 }
 
@@ -94,7 +99,12 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
 }
 
 /// AWS's refusal, in AWS's words: its error code, message and request id.
-pub(crate) fn aws_error(call: &str, answer: &Answer, code: Option<String>, message: Option<String>) -> Error {
+pub(crate) fn aws_error(
+    call: &str,
+    answer: &Answer,
+    code: Option<String>,
+    message: Option<String>,
+) -> Error {
     let code = code.unwrap_or_else(|| format!("HTTP {}", answer.status));
     let message = message.map(|m| format!(": {m}")).unwrap_or_default();
     let id = answer

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha512};
 use time::OffsetDateTime;
 
-use super::credentials::{LOOKED_AT, Provider};
+use super::credentials::{LOOKED_AT, Provider, xml};
 use super::http::{ATTEMPTS, Answer, Http, aws_error, backoff, is_transient};
 use super::sigv4::{Request, Scope, amz_date, authorization};
 use crate::error::{Error, KeyErrorKind};
@@ -33,6 +33,8 @@ const ALGORITHM: &str = "RSASSA_PKCS1_V1_5_SHA_512";
 /// ```
 pub struct AwsKmsSigner {
     key_id: String,
+    /// `MessageType: RAW` instead of `DIGEST` (`CYBRID_AWS_KMS_MESSAGE_TYPE=RAW`).
+    raw: bool,
     region: String,
     endpoint: String,
     host: String,
@@ -64,15 +66,26 @@ impl AwsKmsSigner {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
         let region = set("AWS_REGION")
             .or_else(|| set("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| Error::invalid("aws_region", "set AWS_REGION (or AWS_DEFAULT_REGION) to the KMS key's region"))?;
+            .ok_or_else(|| {
+                Error::invalid(
+                    "aws_region",
+                    "set AWS_REGION (or AWS_DEFAULT_REGION) to the KMS key's region",
+                )
+            })?;
         let endpoint = |service: &str| {
-            set(&format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase()))
-                .or_else(|| set("AWS_ENDPOINT_URL"))
-                .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
+            set(&format!(
+                "AWS_ENDPOINT_URL_{}",
+                service.to_ascii_uppercase()
+            ))
+            .or_else(|| set("AWS_ENDPOINT_URL"))
+            .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
         };
         let (endpoint, sts) = (endpoint("kms"), endpoint("sts"));
         let credentials = Provider::from_vars(&|name| set(name), sts).ok_or_else(|| {
-            Error::invalid("aws_credentials", format!("no AWS credentials found: looked at {LOOKED_AT}"))
+            Error::invalid(
+                "aws_credentials",
+                format!("no AWS credentials found: looked at {LOOKED_AT}"),
+            )
         })?;
         let host = endpoint
             .split_once("://")
@@ -81,8 +94,21 @@ impl AwsKmsSigner {
             .next()
             .unwrap_or_default()
             .to_owned();
+        // AWS takes DIGEST; a stand-in that does not (moto 5.2 signs the digest as a message)
+        // is told RAW, and gets the signing input itself (a token is far below 4 KiB).
+        let raw = match set("CYBRID_AWS_KMS_MESSAGE_TYPE").as_deref() {
+            None | Some("DIGEST") => false,
+            Some("RAW") => true,
+            Some(other) => {
+                return Err(Error::invalid(
+                    "CYBRID_AWS_KMS_MESSAGE_TYPE",
+                    format!("DIGEST (the default) or RAW, got {other:?}"),
+                ));
+            }
+        };
         let mut signer = AwsKmsSigner {
             key_id: key_id.to_owned(),
+            raw,
             region,
             endpoint,
             host,
@@ -103,10 +129,21 @@ impl AwsKmsSigner {
     /// `GetPublicKey`, and the checks that this is a key to sign attestations with.
     fn public_key(&self) -> Result<VerifyingKey, Error> {
         let answer = self.call("GetPublicKey", &json!({"KeyId": self.key_id}))?;
-        let wrong = |what: String| Error::key(KeyErrorKind::NotRsa, format!("KMS key {}: {what}", self.key_id));
-        let spec = answer["KeySpec"].as_str().unwrap_or("?");
+        let wrong = |what: String| {
+            Error::key(
+                KeyErrorKind::NotRsa,
+                format!("KMS key {}: {what}", self.key_id),
+            )
+        };
+        // `CustomerMasterKeySpec` is the name KMS used before `KeySpec` (and still sends).
+        let spec = answer["KeySpec"]
+            .as_str()
+            .or_else(|| answer["CustomerMasterKeySpec"].as_str())
+            .unwrap_or("?");
         if !spec.starts_with("RSA_") {
-            return Err(wrong(format!("{spec} is not an RSA key; Cybrid attestations are RS512")));
+            return Err(wrong(format!(
+                "{spec} is not an RSA key; Cybrid attestations are RS512"
+            )));
         }
         let usage = answer["KeyUsage"].as_str().unwrap_or("?");
         if usage != "SIGN_VERIFY" {
@@ -124,7 +161,10 @@ impl AwsKmsSigner {
             .ok_or_else(|| wrong("GetPublicKey answered without a public key".into()))?;
         let key = VerifyingKey::from_spki_der(&der)?;
         if key.bits() < MIN_KEY_BITS {
-            return Err(wrong(format!("{} bits; at least {MIN_KEY_BITS} are required", key.bits())));
+            return Err(wrong(format!(
+                "{} bits; at least {MIN_KEY_BITS} are required",
+                key.bits()
+            )));
         }
         Ok(key)
     }
@@ -149,11 +189,14 @@ impl AwsKmsSigner {
             if answer.status == 200 {
                 return Ok(parsed);
             }
-            let code = error_code(&parsed);
+            // JSON from KMS; XML from what stands in front of it (an authorization layer).
+            let text = String::from_utf8_lossy(&answer.body);
+            let code = error_code(&parsed).or_else(|| xml(&text, "Code"));
             let message = parsed["message"]
                 .as_str()
                 .or_else(|| parsed["Message"].as_str())
-                .map(str::to_owned);
+                .map(str::to_owned)
+                .or_else(|| xml(&text, "Message"));
             let transient = is_transient(&answer, code.as_deref());
             let error = aws_error(&format!("AWS KMS {action}"), &answer, code, message);
             if !transient {
@@ -171,7 +214,10 @@ impl AwsKmsSigner {
         let date = amz_date(now);
         let target = format!("TrentService.{action}");
         let mut headers = vec![
-            ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
+            (
+                "content-type".to_owned(),
+                "application/x-amz-json-1.1".to_owned(),
+            ),
             ("host".to_owned(), self.host.clone()),
             ("x-amz-date".to_owned(), date),
             ("x-amz-target".to_owned(), target),
@@ -205,24 +251,39 @@ impl AwsKmsSigner {
     }
 }
 
+/// The body of a `Sign`: the SHA-512 of `message` with `MessageType: DIGEST`, so the message
+/// itself never leaves and KMS's 4 KiB limit never binds; or, `raw`, the message itself.
+fn sign_body(key_id: &str, message: &[u8], raw: bool) -> Result<Value, Error> {
+    let (message, kind) = if raw {
+        if message.len() > 4096 {
+            return Err(Error::Signing(format!(
+                "a RAW message to KMS is at most 4096 bytes, this one {}",
+                message.len()
+            )));
+        }
+        (BASE64.encode(message), "RAW")
+    } else {
+        (BASE64.encode(Sha512::digest(message)), "DIGEST")
+    };
+    Ok(json!({
+        "KeyId": key_id,
+        "Message": message,
+        "MessageType": kind,
+        "SigningAlgorithm": ALGORITHM,
+    }))
+}
+
 /// The error code of a KMS answer: `__type`, without a namespace before `#`.
 fn error_code(answer: &Value) -> Option<String> {
-    let raw = answer["__type"].as_str().or_else(|| answer["code"].as_str())?;
+    let raw = answer["__type"]
+        .as_str()
+        .or_else(|| answer["code"].as_str())?;
     Some(raw.rsplit('#').next().unwrap_or(raw).to_owned())
 }
 
 impl Signer for AwsKmsSigner {
     fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let digest = Sha512::digest(message);
-        let answer = self.call(
-            "Sign",
-            &json!({
-                "KeyId": self.key_id,
-                "Message": BASE64.encode(digest),
-                "MessageType": "DIGEST",
-                "SigningAlgorithm": ALGORITHM,
-            }),
-        )?;
+        let answer = self.call("Sign", &sign_body(&self.key_id, message, self.raw)?)?;
         answer["Signature"]
             .as_str()
             .and_then(|b64| BASE64.decode(b64).ok())
@@ -242,5 +303,32 @@ impl fmt::Debug for AwsKmsSigner {
             .field("endpoint", &self.endpoint)
             .field("credentials", &"[redacted]")
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_sends_the_sha512_digest_or_the_raw_message_with_its_type() {
+        let body = sign_body("alias/bank", b"abc", false).unwrap();
+        assert_eq!(body["MessageType"], "DIGEST");
+        assert_eq!(body["SigningAlgorithm"], "RSASSA_PKCS1_V1_5_SHA_512");
+        // SHA-512("abc"), FIPS 180-2's example: ddaf35a1…a54ca49f.
+        let digest = BASE64.decode(body["Message"].as_str().unwrap()).unwrap();
+        assert_eq!(digest.len(), 64);
+        assert_eq!(&digest[..4], &[0xdd, 0xaf, 0x35, 0xa1]);
+        assert_eq!(&digest[60..], &[0xa5, 0x4c, 0xa4, 0x9f]);
+        let raw = sign_body("alias/bank", b"abc", true).unwrap();
+        assert_eq!(
+            (raw["MessageType"].as_str(), raw["Message"].as_str()),
+            (Some("RAW"), Some("YWJj"))
+        );
+        assert!(sign_body("k", &[0; 4097], true).is_err());
+        assert_eq!(
+            error_code(&json!({"__type": "com.amazonaws.kms#ThrottlingException"})),
+            Some("ThrottlingException".into())
+        );
     }
 }

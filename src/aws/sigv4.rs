@@ -72,7 +72,11 @@ pub(crate) fn canonical_request(request: &Request<'_>) -> (String, String) {
 
 /// The `Authorization` header's value for `request`, signed at `at`; the request's headers
 /// must already hold `x-amz-date` for that time.
-pub(crate) fn authorization(request: &Request<'_>, scope: &Scope<'_>, at: OffsetDateTime) -> String {
+pub(crate) fn authorization(
+    request: &Request<'_>,
+    scope: &Scope<'_>,
+    at: OffsetDateTime,
+) -> String {
     let date = amz_date(at);
     let day = &date[..8];
     let (canonical, signed) = canonical_request(request);
@@ -154,5 +158,70 @@ mod tests {
             authorization(&request, &scope, when)
                 .ends_with("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
         );
+    }
+
+    /// The same KMS request signed by `botocore` (the AWS SDK for Python), session token
+    /// and all: the `Authorization` headers are equal. Needs `python3` with `botocore`
+    /// (moto brings it); skipped without, unless `CYBRID_REQUIRE_REAL=1`.
+    #[test]
+    fn a_kms_request_is_signed_as_botocore_signs_it() {
+        let script = r#"
+import datetime, sys, unittest.mock as m
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+body = sys.stdin.buffer.read()
+request = AWSRequest(method="POST", url="http://127.0.0.1:4566/", data=body, headers={
+    "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.Sign"})
+credentials = Credentials("ASIAEXAMPLE", "secret/with+chars", "FwoGZXIvYXdzEXAMPLE//token==")
+with m.patch("botocore.auth.get_current_datetime", return_value=datetime.datetime(2026, 12, 7, 21, 0, 5)):
+    SigV4Auth(credentials, "kms", "eu-west-2").add_auth(request)
+print(request.headers["Authorization"])
+"#;
+        let body = br#"{"KeyId":"alias/bank","Message":"3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw==","MessageType":"DIGEST","SigningAlgorithm":"RSASSA_PKCS1_V1_5_SHA_512"}"#;
+        let child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn();
+        let out = child.and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().map(|mut i| i.write_all(body));
+            child.wait_with_output()
+        });
+        let Some(out) = out.ok().filter(|o| o.status.success()) else {
+            assert!(
+                std::env::var("CYBRID_REQUIRE_REAL").as_deref() != Ok("1"),
+                "python3 with botocore is required here"
+            );
+            eprintln!("skipped: python3 with botocore is not installed");
+            return;
+        };
+        let theirs = String::from_utf8(out.stdout).unwrap();
+        let when = at("2026-12-07T21:00:05Z");
+        let request = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.1".into()),
+                ("host".into(), "127.0.0.1:4566".into()),
+                ("x-amz-date".into(), amz_date(when)),
+                (
+                    "x-amz-security-token".into(),
+                    "FwoGZXIvYXdzEXAMPLE//token==".into(),
+                ),
+                ("x-amz-target".into(), "TrentService.Sign".into()),
+            ],
+            body,
+        };
+        let scope = Scope {
+            access_key_id: "ASIAEXAMPLE",
+            secret_access_key: "secret/with+chars",
+            region: "eu-west-2",
+            service: "kms",
+        };
+        assert_eq!(authorization(&request, &scope, when), theirs.trim());
     }
 }

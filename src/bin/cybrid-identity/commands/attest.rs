@@ -9,8 +9,9 @@ use cybrid_identity::{
 
 use super::batch::{attest_book, plan};
 use super::{
-    BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX,
-    TIMEOUT_S, client, client_for, create_failed, default_key, exit_for, guid_of, signer, wait,
+    AWS_KMS_KEY, BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE,
+    PKCS11_TOKEN, SANDBOX, TIMEOUT_S, client, client_for, create_failed, default_key, exit_for,
+    guid_of, signer, wait,
 };
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_record};
@@ -62,6 +63,7 @@ pub const ATTEST: Command = Command {
         PKCS11_MODULE,
         PKCS11_TOKEN,
         PKCS11_KEY,
+        AWS_KMS_KEY,
         TIMEOUT_S,
     ],
     about: "With --customer: signs, creates and waits, printing each state change.\n\

@@ -8,8 +8,8 @@ use cybrid_identity::{Attestation, VerifyingKey, attestation, dangerous};
 use serde_json::{Value, json};
 
 use super::{
-    BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX,
-    signer, signing_key,
+    AWS_KMS_KEY, BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE,
+    PKCS11_TOKEN, SANDBOX, signer, signing_key,
 };
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::out;
@@ -34,6 +34,7 @@ pub const SIGN: Command = Command {
         PKCS11_MODULE,
         PKCS11_TOKEN,
         PKCS11_KEY,
+        AWS_KMS_KEY,
         Flag::number("valid-days", 1, 3650, "days until it expires (default 365)"),
         Flag::value("jti", "ID", "the token's id (default: a random UUID)"),
     ],

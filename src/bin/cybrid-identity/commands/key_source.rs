@@ -5,6 +5,7 @@
 use std::io::Read as _;
 use std::sync::Arc;
 
+use cybrid_identity::aws::AwsKmsSigner;
 use cybrid_identity::signer::Pkcs11Signer;
 use cybrid_identity::{Error, Signer, SigningKey};
 use zeroize::Zeroizing;
@@ -40,9 +41,23 @@ pub const PKCS11_MODULE: Flag = Flag::value(
 .env("CYBRID_PKCS11_MODULE");
 pub const PKCS11_TOKEN: Flag = Flag::value("pkcs11-token", "LABEL", "the HSM token's label");
 pub const PKCS11_KEY: Flag = Flag::value("pkcs11-key", "LABEL", "the key's label in the token");
+pub const AWS_KMS_KEY: Flag = Flag::value(
+    "aws-kms-key",
+    "KEY",
+    "sign in AWS KMS: the key's id, ARN or alias (region and credentials as the AWS SDKs find them)",
+);
 
 /// The signer: a PKCS#11 token (`--pkcs11-…`), else the key of [`signing_key`].
 pub fn signer(args: &Args) -> Result<Arc<dyn Signer>, CliError> {
+    if let Some(key) = args.value("aws-kms-key") {
+        if args.value("key").is_some() || args.has("sandbox") || pkcs11_flags(args)?.is_some() {
+            return Err(CliError::usage(
+                "--aws-kms-key excludes --key, --sandbox and --pkcs11-…",
+            ));
+        }
+        let kms = AwsKmsSigner::from_env(key).map_err(pkcs11_error)?;
+        return Ok(Arc::new(kms));
+    }
     if let Some((module, token, key)) = pkcs11_flags(args)? {
         if args.value("key").is_some() || args.has("sandbox") {
             return Err(CliError::usage(
@@ -92,9 +107,9 @@ pub fn pin() -> Result<Zeroizing<String>, CliError> {
     })
 }
 
-/// A token's refusal as the command line reports it: what the user gave wrong (a module,
-/// a label, a key that is not RSA of 2048 bits) exits 2; the token's own failure (a wrong
-/// PIN, a device gone) exits 1.
+/// A token's or KMS's refusal as the command line reports it: what the user gave wrong (a
+/// module, a label, no credentials, a key that is not an RSA signing key of 2048 bits) exits
+/// 2; the signer's own failure (a wrong PIN, a device gone, AWS refusing) exits 1.
 pub fn pkcs11_error(e: Error) -> CliError {
     if matches!(e, Error::InvalidInput { .. } | Error::Key { .. }) {
         CliError::usage(error_chain(&e))

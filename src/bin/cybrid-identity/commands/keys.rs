@@ -16,8 +16,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::key_source::{passphrase, pin, pkcs11_error, pkcs11_flags};
 use super::{
-    KEY, PAGE, PASSPHRASE_FILE, PER_PAGE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX,
-    TIMEOUT_S, client, signer,
+    AWS_KMS_KEY, KEY, PAGE, PASSPHRASE_FILE, PER_PAGE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN,
+    SANDBOX, TIMEOUT_S, client, signer,
 };
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_json, print_key};
@@ -33,6 +33,7 @@ pub const CREATE: Command = Command {
         PKCS11_MODULE,
         PKCS11_TOKEN,
         PKCS11_KEY,
+        AWS_KMS_KEY,
         Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
     ],
     about: "",
@@ -80,6 +81,7 @@ pub const REGISTER: Command = Command {
         PKCS11_MODULE,
         PKCS11_TOKEN,
         PKCS11_KEY,
+        AWS_KMS_KEY,
         Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
         TIMEOUT_S,
     ],

@@ -23,7 +23,8 @@ use cybrid_identity::{
 use serde_json::json;
 
 pub use key_source::{
-    KEY, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX, signer, signing_key,
+    AWS_KMS_KEY, KEY, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN, SANDBOX, signer,
+    signing_key,
 };
 
 use crate::args::{Args, CliError, Flag};
