@@ -128,6 +128,12 @@ mod tests {
             assert!(manifest.contains("restartPolicy: Never"));
             assert!(manifest.contains("CYBRID_ATTESTATION_KEY_PASSPHRASE"));
         }
+        let eks = include_str!("../../../examples/kubernetes/attest-book-eks.yaml");
+        assert!(eks.contains("onExitCodes: {containerName: attest, operator: In, values: [2]}"));
+        assert!(eks.contains("serviceAccountName: cybrid-attest"));
+        let parsed = manifest_command(&eks.replace("$(JOB_COMPLETION_INDEX)", "7"));
+        assert_eq!(parsed.value("aws-kms-key"), Some("alias/cybrid-attestation"));
+        assert_eq!(parsed.value("shard"), Some("7/8"));
         let nightly = include_str!("../../../examples/kubernetes/nightly-book.yaml");
         assert!(nightly.contains("concurrencyPolicy: Forbid"));
         let parsed = manifest_command(nightly);
