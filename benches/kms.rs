@@ -37,7 +37,11 @@ impl<S: Signer> Signer for Counting<S> {
 
 fn main() {
     common::print_machine();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut moto = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
@@ -64,7 +68,9 @@ fn main() {
         ("CYBRID_AWS_KMS_MESSAGE_TYPE", "RAW".to_owned()),
     ];
     let kms = AwsKmsSigner::from_vars(&text("key_id"), |name| {
-        vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
     })
     .unwrap();
     let rows: [(&str, Arc<dyn Signer>); 2] = [
@@ -87,7 +93,8 @@ fn main() {
             .wait_for_verification_key(key.guid.as_deref().unwrap(), &WaitOptions::default())
             .unwrap();
         counting.1.store(0, Ordering::SeqCst);
-        let signer = AttestationSigner::new(counting.clone(), emu.bank_guid(), key.guid.unwrap()).unwrap();
+        let signer =
+            AttestationSigner::new(counting.clone(), emu.bank_guid(), key.guid.unwrap()).unwrap();
         let customers: Vec<String> = (0..BOOK).map(|_| new_guid()).collect();
         let started = Instant::now();
         let summary = Book::new(&client, &signer, AttestOptions::default().concurrency(16))

@@ -132,7 +132,10 @@ mod tests {
         assert!(eks.contains("onExitCodes: {containerName: attest, operator: In, values: [2]}"));
         assert!(eks.contains("serviceAccountName: cybrid-attest"));
         let parsed = manifest_command(&eks.replace("$(JOB_COMPLETION_INDEX)", "7"));
-        assert_eq!(parsed.value("aws-kms-key"), Some("alias/cybrid-attestation"));
+        assert_eq!(
+            parsed.value("aws-kms-key"),
+            Some("alias/cybrid-attestation")
+        );
         assert_eq!(parsed.value("shard"), Some("7/8"));
         let nightly = include_str!("../../../examples/kubernetes/nightly-book.yaml");
         assert!(nightly.contains("concurrencyPolicy: Forbid"));
