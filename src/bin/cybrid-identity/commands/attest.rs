@@ -8,6 +8,7 @@ use cybrid_identity::{
 };
 
 use super::batch::{attest_book, plan};
+use super::key_source::with_signer_flags;
 use super::{
     AWS_KMS_KEY, BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE,
     PKCS11_TOKEN, SANDBOX, TIMEOUT_S, client, client_for, create_failed, default_key, exit_for,
@@ -20,52 +21,47 @@ pub const ATTEST: Command = Command {
     name: "attest",
     summary: "attest one customer (--customer) or a whole book (--customers FILE), to verified",
     operand: None,
-    flags: &[
-        CUSTOMER,
-        Flag::value(
-            "customers",
-            "FILE",
-            "a book: one guid a line, or - for standard input",
-        ),
-        Flag::number(
-            "concurrency",
-            1,
-            256,
-            "customers attested at once (default 8)",
-        ),
-        Flag::value(
-            "journal",
-            "FILE",
-            "JSON Lines write-ahead log: an intent before each create, each outcome; a rerun skips the verified and waits out the in doubt",
-        ),
-        Flag::number(
-            "settle-s",
-            0,
-            86_400,
-            "how long a create of unknown outcome may still land (default 60)",
-        ),
-        Flag::value(
-            "shard",
-            "K/N",
-            "only the customers of shard K (from 0) of N",
-        ),
-        Flag::number(
-            "progress-every",
-            0,
-            86_400,
-            "with stderr not a terminal: a progress line every N seconds (default 30; 0: none)",
-        ),
-        KID,
-        BANK,
-        KEY,
-        SANDBOX,
-        PASSPHRASE_FILE,
-        PKCS11_MODULE,
-        PKCS11_TOKEN,
-        PKCS11_KEY,
-        AWS_KMS_KEY,
-        TIMEOUT_S,
-    ],
+    flags: with_signer_flags!(
+        [
+            CUSTOMER,
+            Flag::value(
+                "customers",
+                "FILE",
+                "a book: one guid a line, or - for standard input",
+            ),
+            Flag::number(
+                "concurrency",
+                1,
+                256,
+                "customers attested at once (default 8)",
+            ),
+            Flag::value(
+                "journal",
+                "FILE",
+                "JSON Lines write-ahead log: an intent before each create, each outcome; a rerun skips the verified and waits out the in doubt",
+            ),
+            Flag::number(
+                "settle-s",
+                0,
+                86_400,
+                "how long a create of unknown outcome may still land (default 60)",
+            ),
+            Flag::value(
+                "shard",
+                "K/N",
+                "only the customers of shard K (from 0) of N",
+            ),
+            Flag::number(
+                "progress-every",
+                0,
+                86_400,
+                "with stderr not a terminal: a progress line every N seconds (default 30; 0: none)",
+            ),
+            KID,
+            BANK,
+        ],
+        [TIMEOUT_S,]
+    ),
     about: "With --customer: signs, creates and waits, printing each state change.\n\
             With --customers: the book through the library's Book (a record in force is\n\
             adopted, one in progress waited for, never duplicated; 100 customers listed a\n\

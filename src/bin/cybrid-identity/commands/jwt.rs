@@ -7,6 +7,7 @@ use cybrid_identity::time::{Duration, OffsetDateTime};
 use cybrid_identity::{Attestation, VerifyingKey, attestation, dangerous};
 use serde_json::{Value, json};
 
+use super::key_source::with_signer_flags;
 use super::{
     AWS_KMS_KEY, BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE,
     PKCS11_TOKEN, SANDBOX, signer, signing_key,
@@ -24,20 +25,13 @@ pub const SIGN: Command = Command {
     name: "jwt sign",
     summary: "print a signed attestation token",
     operand: None,
-    flags: &[
-        BANK.required(),
-        CUSTOMER.required(),
-        KID.required(),
-        KEY,
-        SANDBOX,
-        PASSPHRASE_FILE,
-        PKCS11_MODULE,
-        PKCS11_TOKEN,
-        PKCS11_KEY,
-        AWS_KMS_KEY,
-        Flag::number("valid-days", 1, 3650, "days until it expires (default 365)"),
-        Flag::value("jti", "ID", "the token's id (default: a random UUID)"),
-    ],
+    flags: with_signer_flags!(
+        [BANK.required(), CUSTOMER.required(), KID.required(),],
+        [
+            Flag::number("valid-days", 1, 3650, "days until it expires (default 365)"),
+            Flag::value("jti", "ID", "the token's id (default: a random UUID)"),
+        ]
+    ),
     about: "",
     run: sign,
 };

@@ -47,6 +47,26 @@ pub const AWS_KMS_KEY: Flag = Flag::value(
     "sign in AWS KMS: the key's id, ARN or alias (region and credentials as the AWS SDKs find them)",
 );
 
+/// A command's flags with the signer's between `before` and `after`: `--key`, `--sandbox`,
+/// `--passphrase-file`, `--pkcs11-…` and `--aws-kms-key`, declared once for every command
+/// that signs (the call site imports them, as it does [`signer`]).
+macro_rules! with_signer_flags {
+    ([$($before:expr),* $(,)?], [$($after:expr),* $(,)?]) => {
+        &[
+            $($before,)*
+            KEY,
+            SANDBOX,
+            PASSPHRASE_FILE,
+            PKCS11_MODULE,
+            PKCS11_TOKEN,
+            PKCS11_KEY,
+            AWS_KMS_KEY,
+            $($after,)*
+        ]
+    };
+}
+pub(crate) use with_signer_flags;
+
 /// The signer: a PKCS#11 token (`--pkcs11-…`), else the key of [`signing_key`].
 pub fn signer(args: &Args) -> Result<Arc<dyn Signer>, CliError> {
     if let Some(key) = args.value("aws-kms-key") {

@@ -14,6 +14,7 @@ use cybrid_identity::{
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
+use super::key_source::with_signer_flags;
 use super::key_source::{passphrase, pin, pkcs11_error, pkcs11_flags};
 use super::{
     AWS_KMS_KEY, KEY, PAGE, PASSPHRASE_FILE, PER_PAGE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN,
@@ -26,16 +27,14 @@ pub const CREATE: Command = Command {
     name: "keys create",
     summary: "register the signing key's public half, signed over a nonce",
     operand: None,
-    flags: &[
-        KEY,
-        SANDBOX,
-        PASSPHRASE_FILE,
-        PKCS11_MODULE,
-        PKCS11_TOKEN,
-        PKCS11_KEY,
-        AWS_KMS_KEY,
-        Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
-    ],
+    flags: with_signer_flags!(
+        [],
+        [Flag::value(
+            "nonce",
+            "TEXT",
+            "the text to sign (default: random)"
+        ),]
+    ),
     about: "",
     run: create,
 };
@@ -74,17 +73,13 @@ pub const REGISTER: Command = Command {
     name: "keys register",
     summary: "register a key's public half, wait until verified, print its guid",
     operand: None,
-    flags: &[
-        KEY,
-        SANDBOX,
-        PASSPHRASE_FILE,
-        PKCS11_MODULE,
-        PKCS11_TOKEN,
-        PKCS11_KEY,
-        AWS_KMS_KEY,
-        Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
-        TIMEOUT_S,
-    ],
+    flags: with_signer_flags!(
+        [],
+        [
+            Flag::value("nonce", "TEXT", "the text to sign (default: random)"),
+            TIMEOUT_S,
+        ]
+    ),
     about: "Exit 0 with the key's guid once verified; exit 1 with the failure code if it failed.",
     run: register,
 };
