@@ -32,6 +32,12 @@ const ALGORITHM: &str = "RSASSA_PKCS1_V1_5_SHA_512";
 /// # Ok::<_, cybrid_identity::Error>(())
 /// ```
 pub struct AwsKmsSigner {
+    kms: Kms,
+    verifying: VerifyingKey,
+}
+
+/// One KMS key, and how to reach it.
+struct Kms {
     key_id: String,
     /// `MessageType: RAW` instead of `DIGEST` (`CYBRID_AWS_KMS_MESSAGE_TYPE=RAW`).
     raw: bool,
@@ -40,7 +46,6 @@ pub struct AwsKmsSigner {
     host: String,
     credentials: Provider,
     http: Http,
-    verifying: VerifyingKey,
 }
 
 impl AwsKmsSigner {
@@ -106,7 +111,7 @@ impl AwsKmsSigner {
                 ));
             }
         };
-        let mut signer = AwsKmsSigner {
+        let kms = Kms {
             key_id: key_id.to_owned(),
             raw,
             region,
@@ -114,18 +119,18 @@ impl AwsKmsSigner {
             host,
             credentials,
             http: Http::new(),
-            // Replaced below, once KMS has given the key's public half.
-            verifying: crate::keys::SigningKey::sandbox().verifying_key().clone(),
         };
-        signer.verifying = signer.public_key()?;
-        Ok(signer)
+        let verifying = kms.public_key()?;
+        Ok(AwsKmsSigner { kms, verifying })
     }
 
     /// The key's id, ARN or alias, as given.
     pub fn key_id(&self) -> &str {
-        &self.key_id
+        &self.kms.key_id
     }
+}
 
+impl Kms {
     /// `GetPublicKey`, and the checks that this is a key to sign attestations with.
     fn public_key(&self) -> Result<VerifyingKey, Error> {
         let answer = self.call("GetPublicKey", &json!({"KeyId": self.key_id}))?;
@@ -283,7 +288,8 @@ fn error_code(answer: &Value) -> Option<String> {
 
 impl Signer for AwsKmsSigner {
     fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let answer = self.call("Sign", &sign_body(&self.key_id, message, self.raw)?)?;
+        let kms = &self.kms;
+        let answer = kms.call("Sign", &sign_body(&kms.key_id, message, kms.raw)?)?;
         answer["Signature"]
             .as_str()
             .and_then(|b64| BASE64.decode(b64).ok())
@@ -298,9 +304,9 @@ impl Signer for AwsKmsSigner {
 impl fmt::Debug for AwsKmsSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AwsKmsSigner")
-            .field("key_id", &self.key_id)
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
+            .field("key_id", &self.kms.key_id)
+            .field("region", &self.kms.region)
+            .field("endpoint", &self.kms.endpoint)
             .field("credentials", &"[redacted]")
             .finish()
     }
