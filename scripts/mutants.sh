@@ -5,7 +5,7 @@
 # touches these files, and keep its summary in MUTANTS.md.
 #
 #   scripts/mutants.sh            every group
-#   scripts/mutants.sh book       one group: book, coordinator, core, jwt
+#   scripts/mutants.sh book       one group: book, coordinator, runs, core, jwt
 #
 # Needs `cargo install cargo-mutants`.
 set -uo pipefail
@@ -65,6 +65,11 @@ if [ "$want" = all ] || [ "$want" = book ]; then
 fi
 if [ "$want" = all ] || [ "$want" = coordinator ]; then
   group coordinator src/book/coordinator.rs -- --lib --test book --test ensure_attested
+fi
+# Runs sharing a journal (the record locks, taking customers in) and a book stopping short.
+if [ "$want" = all ] || [ "$want" = runs ]; then
+  group runs src/book/hold.rs src/book/coordinator/intake.rs src/book/coordinator/stops.rs \
+    -- --lib --test runs_at_once --test signer --test book
 fi
 if [ "$want" = all ] || [ "$want" = core ]; then
   group core src/retry.rs src/wait.rs src/pages.rs -- --lib --test client --test reliability --test ensure_attested
