@@ -117,3 +117,52 @@ fn escape_sequences_in_server_text_are_shown_not_obeyed() {
         "the value itself is kept as sent, for programs"
     );
 }
+
+/// An AWS endpoint (or a proxy before it) that echoes what it was sent: the session token,
+/// whole or cut in half, and the secret key. Read as a person would, the error shows no piece
+/// of either.
+#[cfg(feature = "aws-kms")]
+#[test]
+fn an_aws_answer_that_echoes_a_credential_is_withheld() {
+    const SESSION: &str = "FwoGZXIvYXdzEAsaDLiveSessionToken0123456789abcdef";
+    const AWS_SECRET: &str = "aws-secret-key-7f3e9a1b2c4d5e6f7a8b9c0d1e2f3a4b";
+    for half in [false, true] {
+        let server = ScriptedServer::start(move |request, _| {
+            let token = request
+                .header("x-amz-security-token")
+                .unwrap_or("")
+                .to_owned();
+            let echoed = if half {
+                token[..token.len() / 2].to_owned()
+            } else {
+                token
+            };
+            json(
+                400,
+                serde_json::json!({
+                    "__type": "com.amazonaws.kms#ValidationException",
+                    "message": format!("cannot use {echoed} with {AWS_SECRET}"),
+                }),
+            )
+        });
+        let url = server.url();
+        let vars = move |name: &str| {
+            match name {
+                "AWS_REGION" => Some("eu-west-2"),
+                "AWS_ENDPOINT_URL" => Some(url.as_str()),
+                "AWS_ACCESS_KEY_ID" => Some("ASIAEXAMPLE"),
+                "AWS_SECRET_ACCESS_KEY" => Some(AWS_SECRET),
+                "AWS_SESSION_TOKEN" => Some(SESSION),
+                _ => None,
+            }
+            .map(str::to_owned)
+        };
+        let err = cybrid_identity::aws::AwsKmsSigner::from_vars("alias/bank", vars).unwrap_err();
+        let text = shown(&err);
+        assert!(text.contains("ValidationException"), "{text}");
+        assert!(text.contains("withheld"), "{text}");
+        for secret in [SESSION, AWS_SECRET] {
+            assert_eq!(leaked(&text, secret), None, "{text}");
+        }
+    }
+}

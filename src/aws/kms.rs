@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha512};
 use time::OffsetDateTime;
 
-use super::credentials::{LOOKED_AT, Provider, xml};
+use super::credentials::{Credentials, LOOKED_AT, Provider, xml};
 use super::http::{ATTEMPTS, Answer, Http, aws_error, backoff, is_transient};
 use super::sigv4::{Request, Scope, amz_date, authorization};
 use crate::error::{Error, KeyErrorKind};
@@ -183,7 +183,14 @@ impl Kms {
             if attempt > 1 {
                 std::thread::sleep(backoff(attempt - 1));
             }
-            let answer = match self.send(action, body.as_bytes()) {
+            let credentials = match self.credentials.current(&self.http) {
+                Ok(credentials) => credentials,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let answer = match self.send(action, body.as_bytes(), &credentials) {
                 Ok(answer) => answer,
                 Err(e) => {
                     last = Some(e);
@@ -201,7 +208,8 @@ impl Kms {
                 .as_str()
                 .or_else(|| parsed["Message"].as_str())
                 .map(str::to_owned)
-                .or_else(|| xml(&text, "Message"));
+                .or_else(|| xml(&text, "Message"))
+                .map(|m| withhold_echoes(m, &credentials));
             let transient = is_transient(&answer, code.as_deref());
             let error = aws_error(&format!("AWS KMS {action}"), &answer, code, message);
             if !transient {
@@ -213,8 +221,7 @@ impl Kms {
         Err(last.unwrap_or_else(|| Error::Signing(format!("AWS KMS {action} failed"))))
     }
 
-    fn send(&self, action: &str, body: &[u8]) -> Result<Answer, Error> {
-        let credentials = self.credentials.current(&self.http)?;
+    fn send(&self, action: &str, body: &[u8], credentials: &Credentials) -> Result<Answer, Error> {
         let now = OffsetDateTime::now_utc();
         let date = amz_date(now);
         let target = format!("TrentService.{action}");
@@ -276,6 +283,28 @@ fn sign_body(key_id: &str, message: &[u8], raw: bool) -> Result<Value, Error> {
         "MessageType": kind,
         "SigningAlgorithm": ALGORITHM,
     }))
+}
+
+/// The server's message, or a note that it was withheld when it holds a piece (12 characters
+/// or more) of the secret key or the session token: a server (or a proxy) that echoes a
+/// request must not put a credential into an error a person reads.
+fn withhold_echoes(message: String, credentials: &Credentials) -> String {
+    let secrets = [
+        Some(&credentials.secret_access_key),
+        credentials.session_token.as_ref(),
+    ];
+    let echoed = secrets.into_iter().flatten().any(|secret| {
+        let secret = secret.as_bytes();
+        secret.len() >= 12
+            && secret
+                .windows(12)
+                .any(|piece| message.as_bytes().windows(12).any(|m| m == piece))
+    });
+    if echoed {
+        "[the message echoed a credential and is withheld]".to_owned()
+    } else {
+        message
+    }
 }
 
 /// The error code of a KMS answer: `__type`, without a namespace before `#`.
