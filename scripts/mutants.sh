@@ -26,6 +26,12 @@ equivalent=(
   # After a short write the rest is written; after a whole one the rest is empty: with `<=`
   # a whole write is followed by writing nothing, which changes nothing.
   'src/book/journal.rs:.*replace < with <= in write_once'
+  # Unlocking (F_UNLCK) never answers EAGAIN or EACCES, so the `if take` guard on that arm
+  # cannot be told from `true`.
+  'src/book/hold.rs:.*replace match guard take with true in lock'
+  # The `lock` compiled only where there is no Unix (the second one in the file): on the
+  # machines this runs on, a mutant of it changes nothing that is built.
+  'src/book/hold.rs:1[0-9][0-9]:.*replace lock -> std::io::Result<bool> with Ok\(false\)'
 )
 
 group() {

@@ -406,3 +406,48 @@ fn a_customer_given_twice_at_once_is_attested_once() {
     );
     assert_eq!(emu.stats().count("POST /api/identity_records"), 1);
 }
+
+#[test]
+fn a_book_asked_to_stop_sends_nothing_new_and_ends_stopped() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    support::watchdog();
+    let emu = emulator(10);
+    let client = emu.client().unwrap();
+    let signer = signer(&emu);
+    let customers: Vec<String> = (0..300).map(|_| new_guid()).collect();
+    // Asked before it starts: not one request.
+    let stop = AtomicBool::new(true);
+    let mut reported = 0;
+    let error = Book::new(&client, &signer, options(4))
+        .stop_when(&stop)
+        .run(&customers, |_, _| reported += 1)
+        .unwrap_err();
+    assert!(
+        matches!(error, cybrid_identity::Error::Stopped(_)),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "stopped: asked to stop; every request in flight was finished and its outcome written"
+    );
+    assert_eq!((reported, api_requests(&emu)), (0, 0));
+    // Asked after five outcomes: what was in flight finishes, nothing new goes out.
+    let stop = AtomicBool::new(false);
+    let mut reported = 0;
+    let error = Book::new(&client, &signer, options(4))
+        .stop_when(&stop)
+        .run(&customers, |_, _| {
+            reported += 1;
+            if reported == 5 {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+        .unwrap_err();
+    assert!(
+        matches!(error, cybrid_identity::Error::Stopped(_)),
+        "{error}"
+    );
+    let created = emu.stats().count("POST /api/identity_records");
+    assert!(reported >= 5 && reported < 300, "{reported} reported");
+    assert!(created < 300, "{created} creates: the book went on");
+}
