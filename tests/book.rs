@@ -448,6 +448,6 @@ fn a_book_asked_to_stop_sends_nothing_new_and_ends_stopped() {
         "{error}"
     );
     let created = emu.stats().count("POST /api/identity_records");
-    assert!(reported >= 5 && reported < 300, "{reported} reported");
+    assert!((5..300).contains(&reported), "{reported} reported");
     assert!(created < 300, "{created} creates: the book went on");
 }
