@@ -295,18 +295,9 @@ fn outcomes(path: &Path) -> Vec<Value> {
 
 #[test]
 fn killed_while_every_create_is_slow_on_the_server_then_rerun_at_once_one_record_each() {
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(20))
-        .start()
-        .unwrap();
     // Every create takes 2 s on the server, applied at its end: a kill in between leaves
     // creates that land after the killed process is gone.
-    emu.add_fault(
-        Fault::new(FaultKind::Delay { ms: 2000 })
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
+    let emu = emulator_with_slow_creates(2000);
     let dir = Scratch::new("slowkill");
     let (book, customers) = book(&dir, 24);
     let journal_path = dir.path("journal.jsonl");

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+use cybrid_identity::emulator::Emulator;
 use cybrid_identity::{Client, ListParams};
 use serde_json::Value;
 
@@ -30,17 +30,8 @@ fn records_by_customer(emu: &Emulator) -> std::collections::HashMap<String, usiz
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_a_slow_book_within_10_s_and_a_rerun_leaves_one_record_each() {
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(20))
-        .start()
-        .unwrap();
     // Creates take 6 s on the server, past the 5 s grace: some are abandoned in flight.
-    emu.add_fault(
-        Fault::new(FaultKind::Delay { ms: 6000 })
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
+    let emu = emulator_with_slow_creates(6000);
     let dir = Scratch::new("sigterm");
     let (book, customers) = book(&dir, 2000);
     let journal_path = dir.path("journal.jsonl");
@@ -133,16 +124,7 @@ fn logfmt(line: &str) -> std::collections::HashMap<String, String> {
 
 #[test]
 fn with_stderr_in_a_file_progress_is_a_logfmt_line_each_second_or_json() {
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(20))
-        .start()
-        .unwrap();
-    emu.add_fault(
-        Fault::new(FaultKind::Delay { ms: 150 })
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
+    let emu = emulator_with_slow_creates(150);
     let dir = Scratch::new("progress");
     let (book, _) = book(&dir, 60);
     let b = book.to_str().unwrap();
@@ -321,16 +303,7 @@ fn journal_summary_and_unfinished_count_each_customer_by_its_last_line() {
 
 #[test]
 fn journal_summary_reads_a_journal_while_a_run_writes_it() {
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(20))
-        .start()
-        .unwrap();
-    emu.add_fault(
-        Fault::new(FaultKind::Delay { ms: 100 })
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
+    let emu = emulator_with_slow_creates(100);
     let dir = Scratch::new("summarylive");
     let (book, _) = book(&dir, 200);
     let journal_path = dir.path("journal.jsonl");

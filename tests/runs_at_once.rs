@@ -5,28 +5,12 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use cybrid_identity::emulator::{Emulator, Fault, FaultKind};
+use cybrid_identity::emulator::Emulator;
 use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
 use cli::*;
-
-/// An emulator whose every create takes 300 ms: long enough that runs started together
-/// overlap on every customer.
-fn slow_creates() -> Emulator {
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(20))
-        .start()
-        .unwrap();
-    emu.add_fault(
-        Fault::new(FaultKind::Delay { ms: 300 })
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
-    emu
-}
 
 /// Starts one `attest --json` run a set of flags, all at once; waits for them and returns
 /// each one's summary, asserting exit 0.
@@ -74,7 +58,7 @@ fn flags(book: &str, journal: &str, extra: &[&str]) -> Vec<String> {
 
 /// `runs` whole-book runs of one book of 500 and one journal, at once.
 fn whole_book_runs_at_once(runs: usize) {
-    let emu = slow_creates();
+    let emu = emulator_with_slow_creates(300);
     let dir = Scratch::new(&format!("together{runs}"));
     let (book, customers) = book(&dir, 500);
     let journal = dir.path("journal.jsonl");
@@ -115,7 +99,7 @@ fn four_runs_of_one_book_and_journal_at_once_create_once_each() {
 
 #[test]
 fn two_shards_and_a_whole_book_run_at_once_create_once_each() {
-    let emu = slow_creates();
+    let emu = emulator_with_slow_creates(300);
     let dir = Scratch::new("shardsandwhole");
     let (book, customers) = book(&dir, 300);
     let journal = dir.path("journal.jsonl");
@@ -149,17 +133,8 @@ fn two_shards_and_a_whole_book_run_at_once_create_once_each() {
 fn a_book_reads_what_a_killed_run_wrote_after_its_journal_was_opened() {
     use cybrid_identity::{AttestOptions, AttestationSigner, Book, Journal, SigningKey};
     use std::time::Instant;
-    let emu = Emulator::builder()
-        .transition(Duration::from_millis(20))
-        .start()
-        .unwrap();
     // Every create takes 2 s on the server, applied at its end.
-    emu.add_fault(
-        Fault::new(FaultKind::Delay { ms: 2000 })
-            .method("POST")
-            .path_prefix("/api/identity_records"),
-    )
-    .unwrap();
+    let emu = emulator_with_slow_creates(2000);
     let dir = Scratch::new("killedbeside");
     let (book, customers) = book(&dir, 24);
     let path = dir.path("journal.jsonl");

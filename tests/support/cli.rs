@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cybrid_identity::emulator::{Emulator, new_guid};
+use cybrid_identity::emulator::{Emulator, Fault, FaultKind, new_guid};
 use cybrid_identity::{Client, ListParams};
 use serde_json::Value;
 
@@ -105,4 +105,21 @@ pub fn records_per_customer(emu: &Emulator, customers: &[String]) -> Vec<usize> 
                 .count()
         })
         .collect()
+}
+
+/// An emulator (records final 20 ms after their create) whose every create takes `ms` on the
+/// server, applied at its end: long enough for runs to overlap, or for a kill to land while
+/// creates are still on their way.
+pub fn emulator_with_slow_creates(ms: u64) -> Emulator {
+    let emu = Emulator::builder()
+        .transition(std::time::Duration::from_millis(20))
+        .start()
+        .unwrap();
+    emu.add_fault(
+        Fault::new(FaultKind::Delay { ms })
+            .method("POST")
+            .path_prefix("/api/identity_records"),
+    )
+    .unwrap();
+    emu
 }
