@@ -42,13 +42,20 @@ fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut moto = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    let mut moto = Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("moto_server (pip install 'moto[server]')");
+        .expect("python3 with moto (pip install 'moto[server]')");
     let url = format!("http://127.0.0.1:{port}");
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         std::thread::sleep(Duration::from_millis(100));

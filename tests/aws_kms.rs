@@ -35,7 +35,10 @@ struct Moto {
 impl Moto {
     /// Started with IAM authentication on after the first three requests (`auth`), or off.
     fn start(auth: bool) -> Option<Moto> {
-        if !real::available("moto (PyPI moto[server])", real::runs("moto_server")) {
+        if !real::available(
+            "moto (PyPI moto[server])",
+            real::python_imports("moto.server"),
+        ) {
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0")
@@ -43,10 +46,19 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let mut cmd = Command::new("moto_server");
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        // Through `python3 -m`, not the `moto_server` script: a script pip just installed may
+        // not be on PATH yet (pyenv's shims, a user's bin folder).
+        let mut cmd = Command::new("python3");
+        cmd.args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         if auth {
             cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "3");
         }

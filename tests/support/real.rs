@@ -25,6 +25,14 @@ pub fn runs(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
+/// Whether `python3` imports `module`.
+pub fn python_imports(module: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// The `openssl` command, when it is there (or the test is failed under CI).
 pub fn openssl() -> bool {
     available("the openssl command", runs("openssl"))
