@@ -310,12 +310,9 @@ fn killed_while_every_create_is_slow_on_the_server_then_rerun_at_once_one_record
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
     // Killed once eight creates have reached the server (counted as they arrive, two
     // seconds before the server applies them).
-    while emu.stats().count(POSTS) < 8 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_creates(&emu, 8);
     child.kill().unwrap();
     child.wait().unwrap();
     let lines = journal(&journal_path);

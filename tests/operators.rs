@@ -44,10 +44,7 @@ fn sigterm_stops_a_slow_book_within_10_s_and_a_rerun_leaves_one_record_each() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while emu.stats().count(POSTS) < 16 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_creates(&emu, 16);
     let signalled = Instant::now();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -132,7 +132,6 @@ fn two_shards_and_a_whole_book_run_at_once_create_once_each() {
 #[test]
 fn a_book_reads_what_a_killed_run_wrote_after_its_journal_was_opened() {
     use cybrid_identity::{AttestOptions, AttestationSigner, Book, Journal, SigningKey};
-    use std::time::Instant;
     // Every create takes 2 s on the server, applied at its end.
     let emu = emulator_with_slow_creates(2000);
     let dir = Scratch::new("killedbeside");
@@ -148,10 +147,7 @@ fn a_book_reads_what_a_killed_run_wrote_after_its_journal_was_opened() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while emu.stats().count(POSTS) < 8 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_creates(&emu, 8);
     other.kill().unwrap();
     other.wait().unwrap();
     let in_flight = emu.stats().count(POSTS);

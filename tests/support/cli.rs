@@ -123,3 +123,14 @@ pub fn emulator_with_slow_creates(ms: u64) -> Emulator {
     .unwrap();
     emu
 }
+
+/// Waits (30 s at most) until `n` creates have reached the emulator, counted as they arrive,
+/// before a slow server applies them.
+pub fn wait_for_creates(emu: &Emulator, n: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while emu.stats().count("POST /api/identity_records") < n
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
