@@ -76,6 +76,8 @@ mod pages;
 mod rand;
 mod redact;
 pub mod retry;
+#[cfg(test)]
+mod scratch;
 pub mod signer;
 mod sync;
 mod wait;
@@ -207,5 +209,5 @@ pub use models::{
 };
 pub use pages::{IdentityRecords, Pages, VerificationKeys};
 pub use retry::RetryPolicy;
-pub use signer::{AttestationSigner, Signer};
+pub use signer::{AttestationSigner, Signer, SignerKeyProblem};
 pub use wait::{MIN_POLL_INTERVAL, WaitOptions};

@@ -223,9 +223,14 @@ fn a_wrong_secret_a_key_of_the_wrong_kind_or_no_credentials_send_nothing_to_cybr
     let wrong_secret = "wrongwrongwrongwrongwrongwrongwrongwrong";
     let (code, all) = attest(&text("key_id"), Some(wrong_secret));
     println!("{all}");
-    assert_eq!(code, Some(1), "{all}");
+    // A wrong secret is refused the same way on every try: not for an orchestrator to retry.
+    assert_eq!(code, Some(2), "{all}");
     assert!(all.contains("AWS KMS GetPublicKey refused: "), "{all}");
     assert!(!all.contains(wrong_secret));
+    // A key that does not exist: exit 2 too.
+    let (code, all) = attest("alias/no-such-key", Some(&text("secret_access_key")));
+    assert_eq!(code, Some(2), "{all}");
+    assert!(all.contains("NotFoundException"), "{all}");
     let (code, all) = attest(&text("key_id"), None);
     assert_eq!(code, Some(2), "{all}");
     assert!(

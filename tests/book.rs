@@ -1,6 +1,8 @@
 //! `Book` against the emulator and a scripted server: what a book costs in requests, how it
 //! meets a rate limit, and the client-wide hold of a `Retry-After`.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -195,8 +197,7 @@ fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
     let emu = emulator(10);
     let client = emu.client().unwrap();
     let signer = signer(&emu);
-    let dir = std::env::temp_dir().join(format!("cybrid-book-intent-{}", new_guid()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch::TempDir::new("book-intent");
     let path = dir.join("journal.jsonl");
     let customer = new_guid();
     let journal = cybrid_identity::Journal::open(&path).unwrap();
@@ -239,7 +240,6 @@ fn a_journal_intent_keeps_its_customer_in_doubt_for_the_settle_period() {
         started.elapsed() < Duration::from_secs(5),
         "adopted before the period ended"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -287,10 +287,22 @@ fn records_that_fail_are_counted_as_failed_and_reported_with_their_code() {
     use cybrid_identity::{AttestationState, FailureCode};
     support::watchdog();
     let emu = emulator(10);
-    // Signed for another bank: the emulator fails each record with `invalid_issuer`.
+    // A signer that names the registered key but signs with another (a broken HSM, say):
+    // the book's check of the key passes, and the emulator fails each record with
+    // `invalid_signature`. (One for another bank is stopped before any create.)
+    struct Crooked(SigningKey, SigningKey);
+    impl cybrid_identity::Signer for Crooked {
+        fn sign_rs512(&self, message: &[u8]) -> Result<Vec<u8>, cybrid_identity::Error> {
+            self.1.sign_rs512(message)
+        }
+        fn verifying_key(&self) -> &cybrid_identity::VerifyingKey {
+            self.0.verifying_key()
+        }
+    }
+    let other = SigningKey::from_pem(include_str!("fixtures/other_2048_pkcs1.pem")).unwrap();
     let wrong_bank = AttestationSigner::new(
-        SigningKey::sandbox(),
-        new_guid(),
+        Crooked(SigningKey::sandbox(), other),
+        emu.bank_guid(),
         emu.verification_key_guid(),
     )
     .unwrap();
@@ -313,7 +325,7 @@ fn records_that_fail_are_counted_as_failed_and_reported_with_their_code() {
         ),
         (3, 0, 3, 0, 3)
     );
-    assert_eq!(codes, vec![Some(FailureCode::InvalidIssuer); 3]);
+    assert_eq!(codes, vec![Some(FailureCode::InvalidSignature); 3]);
 }
 
 #[test]
@@ -354,8 +366,7 @@ fn a_customers_error_is_written_to_the_journal_whole() {
         .path_prefix("/api/identity_records"),
     )
     .unwrap();
-    let dir = std::env::temp_dir().join(format!("cybrid-book-error-{}", new_guid()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch::TempDir::new("book-error");
     let journal = cybrid_identity::Journal::open(dir.join("journal.jsonl")).unwrap();
     let customer = new_guid();
     let summary = Book::new(&emu.client().unwrap(), &signer(&emu), options(2))
@@ -372,7 +383,6 @@ fn a_customers_error_is_written_to_the_journal_whole() {
         ),
         "{text}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -351,11 +351,12 @@ fn failures_are_one_line_with_a_non_zero_exit() {
             ],
             // A value refused before anything is sent is a usage mistake.
             2,
-            "error: invalid bank_guid: a guid is 32 ASCII letters or digits, got 1 characters: \"x\"\n",
+            "error: invalid --bank: a guid is 32 ASCII letters or digits, got 1 characters: \"x\"\n",
         ),
         (
             vec!["records", "list"],
-            1,
+            // No credentials: configuration, which a rerun alone cannot fix.
+            2,
             "error: configuration error: no credentials: set CYBRID_CLIENT_ID and CYBRID_CLIENT_SECRET, or CYBRID_ACCESS_TOKEN\n",
         ),
         (
@@ -391,7 +392,7 @@ fn failures_are_one_line_with_a_non_zero_exit() {
                 "--kid",
                 "z",
             ],
-            1,
+            2,
             "error: cannot read /nonexistent.pem: No such file or directory (os error 2)\n",
         ),
     ];

@@ -2,6 +2,8 @@
 //! scrypt), read with their passphrase; a wrong passphrase named as such; and the encrypted
 //! keys this crate writes, read back by `openssl pkey`.
 
+#[path = "support/scratch.rs"]
+mod scratch;
 use std::path::Path;
 use std::process::Command;
 
@@ -110,11 +112,7 @@ fn fresh_openssl_keys_are_read_and_openssl_reads_ours() {
     if !real::openssl() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!(
-        "cybrid-enc-{}",
-        cybrid_identity::emulator::new_guid()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch::TempDir::new("enc");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     let pass = "pass:cybrid test passphrase";
     openssl(&[
@@ -236,7 +234,7 @@ fn fresh_openssl_keys_are_read_and_openssl_reads_ours() {
         for passphrase in [Some("not it"), None] {
             let out = sign(&path(name), passphrase);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert_eq!(out.status.code(), Some(2), "{stderr}");
             assert!(out.stdout.is_empty(), "no token printed");
             assert!(!stderr.contains("not it"), "{stderr}");
             let says = if passphrase.is_some() {
@@ -276,7 +274,6 @@ fn fresh_openssl_keys_are_read_and_openssl_reads_ours() {
     );
 
     keys_generate_encrypts(&path);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `keys generate --encrypt` writes a key `openssl pkey` reads with the passphrase; a build

@@ -391,6 +391,12 @@ fn scripted_with_retries(
     let server =
         support::ScriptedServer::start(move |req, _| match (req.method.as_str(), req.path()) {
             (_, "/oauth/token") => support::token("tok", 3600),
+            ("GET", path) if path.starts_with("/api/bank_verification_keys/") => {
+                support::sandbox_key(
+                    "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d",
+                    "0f0e0d0c0b0a09080706050403020100",
+                )
+            }
             ("POST", _) => create(creates.fetch_add(1, Ordering::SeqCst)),
             _ => support::json(
                 200,

@@ -18,11 +18,15 @@ const LAYERS: &[(&str, u32)] = &[
     ("guide", 0),
     ("redact", 0),
     ("sync", 0),
+    // Test-only: scratch folders removed when dropped.
+    ("scratch", 1),
     ("models::identity_record", 1),
     ("models::verification_key", 1),
     ("models", 2),
     ("error::detail", 3),
     ("error", 4),
+    ("error::kind", 5),
+    ("error::tests", 40),
     ("guid", 5),
     ("keys", 5),
     // The formats and the engines, beneath the keys that use them.
@@ -39,6 +43,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("auth", 6),
     ("dangerous", 8),
     ("signer", 6),
+    ("signer::registration", 7),
     ("signer::attestations", 8),
     ("signer::pkcs11", 7),
     ("aws::sigv4", 5),
@@ -77,8 +82,10 @@ const LAYERS: &[(&str, u32)] = &[
     // Taking customers in: part of the coordinator's state, in a file of its own.
     ("book::coordinator::intake", 22),
     ("book::coordinator::stops", 22),
+    ("book::coordinator::progress", 22),
     // Tests of the coordinator's private bounds: test code, above everything it drives.
     ("book::coordinator::tests", 40),
+    ("book::journal::tests", 40),
     ("book::engine", 22),
     ("book", 23),
     ("book::ensure", 24),

@@ -423,7 +423,7 @@ fn the_cli_never_prints_an_echoed_token_or_secret() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "refused: a rerun cannot fix it");
     assert!(printed.contains("you sent Bearer [redacted]"), "{printed}");
     assert!(
         !printed.contains("live-token-0123456789") && !printed.contains("the-client-secret"),

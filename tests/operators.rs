@@ -317,8 +317,8 @@ fn journal_summary_reads_a_journal_while_a_run_writes_it() {
         let out = journal_command(&["summary", j, "--json"]);
         if out.status.success() {
             let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-            let parts =
-                ["verified", "failed", "errors", "in_doubt"].map(|k| s[k].as_u64().unwrap());
+            let parts = ["verified", "failed", "errors", "in_doubt", "in_progress"]
+                .map(|k| s[k].as_u64().unwrap());
             assert_eq!(
                 parts.iter().sum::<u64>(),
                 s["customers"].as_u64().unwrap(),

@@ -235,7 +235,8 @@ fn bad_pkcs11_input_is_refused_before_any_request_and_the_pin_is_never_printed()
         (
             "a wrong PIN",
             attest("attestation", WRONG_PIN),
-            1,
+            // Not retried by an orchestrator: each retry is one more failed login.
+            2,
             "the token refused the PIN (CKR_PIN_INCORRECT)",
         ),
         (

@@ -156,11 +156,25 @@ impl PostVerificationKey {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an empty nonce or one over 256 characters;
-    /// [`Error::Signing`] if the signer fails.
+    /// [`Error::Signing`] if the signer fails, or if its signature does not verify with the
+    /// public key it names (checked here, before anything is sent).
     pub fn new<S: Signer + ?Sized>(key: &S, nonce: impl Into<String>) -> Result<Self, Error> {
         let nonce = nonce.into();
         check_chars("nonce", &nonce, MAX_NONCE_CHARS)?;
-        let signature = BASE64.encode(sign_checked(key, nonce.as_bytes())?);
+        let signature = sign_checked(key, nonce.as_bytes())?;
+        // A signer that signs wrongly (a KMS asked for the wrong message type, an HSM's key
+        // that is not the public key it names) is caught here, by name, rather than by a
+        // key that Cybrid marks `failed` after it was registered.
+        if !key
+            .verifying_key()
+            .verify_rs512(nonce.as_bytes(), &signature)
+        {
+            return Err(Error::Signing(
+                "the signer's signature of the nonce does not verify with the public key it                  names: it signs with another key or another message type; nothing was                  registered"
+                    .into(),
+            ));
+        }
+        let signature = BASE64.encode(signature);
         Ok(PostVerificationKey {
             public_key: key.verifying_key().to_spki_base64(),
             nonce,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ureq::Agent;
 
-use crate::error::Error;
+use crate::error::{Error, KeyErrorKind};
 
 /// An answer: status, the request id AWS gives it, the body.
 pub(crate) struct Answer {
@@ -112,5 +112,21 @@ pub(crate) fn aws_error(
         .as_deref()
         .map(|id| format!(" (request id {id})"))
         .unwrap_or_default();
-    Error::Signing(format!("{call} refused: {code}{message}{id}"))
+    let text = format!("{call} refused: {code}{message}{id}");
+    // What a retry would only repeat: no such key, or credentials or a policy that refuse
+    // this caller. The rest (throttling, a service error, an expired session) may pass later.
+    match code.as_str() {
+        "NotFoundException" => Error::key(KeyErrorKind::NotFound, text),
+        "AccessDeniedException"
+        | "AccessDenied"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignature"
+        | "InvalidClientTokenId"
+        | "DisabledException"
+        | "KMSInvalidStateException"
+        | "InvalidKeyUsageException" => Error::key(KeyErrorKind::Refused, text),
+        _ => Error::Signing(text),
+    }
 }

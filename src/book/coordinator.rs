@@ -43,6 +43,8 @@ pub(crate) struct Run<'b, 'a, R> {
     signing_failures: u32,
     /// When the book was asked to stop.
     stopping: Option<Instant>,
+    /// Whether the signer's verification key was checked (before the first create).
+    signer_checked: bool,
     /// Customers another run sharing the journal holds, and when to try each again.
     elsewhere: VecDeque<(String, Instant)>,
     pub(crate) summary: Summary,
@@ -67,6 +69,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             held: std::collections::HashSet::new(),
             signing_failures: 0,
             stopping: None,
+            signer_checked: false,
             elsewhere: VecDeque::new(),
             summary: Summary::default(),
         }
@@ -86,6 +89,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         };
         loop {
             self.heed_stop();
+            self.publish_progress();
             if self.fatal.is_none() {
                 self.refill(customers);
                 self.fire_timers(Instant::now());
@@ -112,6 +116,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        self.publish_progress();
         // A book stopped short lets other runs have what it still holds.
         if let Some(journal) = self.book.journal {
             for customer in self.held.drain() {
@@ -158,6 +163,15 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             let job = if let Some(job) = self.lists.pop_front() {
                 job
             } else if let Some((group, index)) = self.creates.pop_front() {
+                // Once a run, before its first create: a signer whose key Cybrid cannot
+                // verify it with would fail every record it makes.
+                if !self.signer_checked {
+                    if let Err(e) = self.book.client.check_signer(self.book.signer) {
+                        self.fatal = Some(e);
+                        return;
+                    }
+                    self.signer_checked = true;
+                }
                 let Some(customer) = self
                     .groups
                     .get_mut(&group)
@@ -210,6 +224,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 result,
             } => {
                 self.count_signing(&result);
+                self.write_answer(group, index, &result);
                 let now = Instant::now();
                 let settle = self.book.options.settle;
                 let step = self
@@ -283,6 +298,23 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             self.after(id, index, step);
         }
         self.schedule(id, now);
+    }
+
+    /// A create answered with a record not yet final: written at once, so that a run
+    /// stopped or killed before the record is final leaves "created", not "in doubt".
+    fn write_answer(&mut self, group: u64, index: usize, result: &Result<IdentityRecord, Error>) {
+        let (Some(journal), Ok(record)) = (self.book.journal, result) else {
+            return;
+        };
+        if !super::assess::in_progress(record) {
+            return;
+        }
+        let Some(customer) = self.groups.get(&group).and_then(|g| g.customers.get(index)) else {
+            return;
+        };
+        if let Err(e) = journal.append(&super::report::answered(&customer.guid, record, true)) {
+            self.fatal.get_or_insert(e);
+        }
     }
 
     /// Acts on a customer's step: queue its create, report its outcome.
@@ -359,9 +391,14 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
         match &result {
             Ok(r) if r.state() == Some(&AttestationState::Verified) => summary.verified += 1,
             Ok(_) => summary.failed += 1,
-            Err(_) => summary.errors += 1,
+            Err(e) => {
+                summary.errors += 1;
+                *summary.errors_by_kind.entry(e.kind()).or_default() += 1;
+            }
         }
-        if created && result.is_ok() {
+        // A create answered with a record counts, whatever came of the wait after it.
+        let record_made = matches!(&result, Ok(_) | Err(Error::RecordWaitTimedOut { .. }));
+        if created && record_made {
             summary.created += 1;
         }
         let outcome = Outcome {
@@ -369,7 +406,7 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
             result: result.map(|record| Attested { record, created }),
         };
         if let Some(journal) = self.book.journal
-            && let Err(e) = journal.append(&entry_of(&outcome, self.book.error_text))
+            && let Err(e) = journal.append(&entry_of(&outcome, created, self.book.error_text))
         {
             self.fatal.get_or_insert(e);
         } else if let Some(journal) = self.book.journal.filter(|_| held) {
@@ -378,41 +415,8 @@ impl<'b, 'a, R: FnMut(Outcome, &Progress)> Run<'b, 'a, R> {
                 log::warn!(target: "cybrid_identity", "{e}");
             }
         }
-        // Counting phases walks every customer held: at most every 100 ms, not per outcome.
-        self.progress.done = self.summary.customers;
-        self.progress.in_flight = self.in_flight;
-        self.progress.limit = self.pace.limit();
-        self.progress.held = self.held.len();
-        self.progress.elsewhere = self.elsewhere.len();
-        if self
-            .counted_at
-            .is_none_or(|at| at.elapsed() >= Duration::from_millis(100))
-        {
-            self.progress = self.snapshot();
-            self.counted_at = Some(Instant::now());
-        }
+        self.publish_progress();
         (self.report)(outcome, &self.progress);
-    }
-
-    fn snapshot(&self) -> Progress {
-        let customers = self.groups.values().flat_map(|g| &g.customers);
-        let (mut in_doubt, mut waiting) = (0, 0);
-        for c in customers {
-            match c.phase {
-                Phase::InDoubt { .. } => in_doubt += 1,
-                Phase::Watching { .. } => waiting += 1,
-                _ => {}
-            }
-        }
-        Progress {
-            done: self.summary.customers,
-            in_flight: self.in_flight,
-            limit: self.pace.limit(),
-            in_doubt,
-            waiting,
-            held: self.held.len(),
-            elsewhere: self.elsewhere.len(),
-        }
     }
 }
 
@@ -429,6 +433,7 @@ pub(crate) fn list_job(id: u64, group: &Group) -> Job {
 }
 
 mod intake;
+mod progress;
 mod stops;
 #[cfg(test)]
 mod tests;

@@ -15,13 +15,15 @@ pub enum JournalEntry {
         /// When (this machine's clock).
         at: OffsetDateTime,
     },
-    /// The customer's outcome.
+    /// The customer's outcome, or (with a `state` that is not final: `storing`, `pending`)
+    /// a create's answer: the record exists and is not final yet.
     Outcome {
         /// The customer.
         customer_guid: String,
         /// The record adopted or created, if any.
         record_guid: Option<String>,
-        /// Its final state (`verified`, `failed`, …), if any.
+        /// Its state (`verified`, `failed`, …; `storing` where a create was answered and the
+        /// record is not final yet), if any.
         state: Option<String>,
         /// Its failure code, if failed.
         failure_code: Option<String>,
@@ -29,6 +31,9 @@ pub enum JournalEntry {
         created: Option<bool>,
         /// What went wrong, if the customer ended with an error.
         error: Option<String>,
+        /// The error's kind ([`crate::Error::kind`]: `record_wait_timed_out`, `api`, …), to
+        /// group by; `None` in journals of releases before 0.2.
+        error_kind: Option<String>,
         /// When it was written (this machine's clock); `None` in journals of releases
         /// before 0.2, whose outcome lines carry no time.
         at: Option<OffsetDateTime>,
@@ -52,6 +57,7 @@ impl JournalEntry {
                 failure_code,
                 created,
                 error,
+                error_kind,
                 at,
             } => json!({
                 "customer_guid": customer_guid,
@@ -60,6 +66,7 @@ impl JournalEntry {
                 "failure_code": failure_code,
                 "created": created,
                 "error": error,
+                "error_kind": error_kind,
                 "at": at.and_then(|at| at.format(&Rfc3339).ok()),
             })
             .to_string(),
@@ -82,6 +89,7 @@ impl JournalEntry {
             failure_code: text("failure_code"),
             created: value["created"].as_bool(),
             error: text("error"),
+            error_kind: text("error_kind"),
             at: value["at"]
                 .as_str()
                 .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok()),

@@ -106,10 +106,8 @@ mod tests {
     use super::*;
 
     #[cfg(target_os = "linux")]
-    fn scratch() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("cybrid-hold-{}", crate::rand::hex_guid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("journal.jsonl")
+    fn scratch() -> crate::scratch::ScratchFile {
+        crate::scratch::ScratchFile::new("hold", "journal.jsonl")
     }
 
     #[cfg(target_os = "linux")]

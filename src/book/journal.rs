@@ -54,6 +54,11 @@ struct State {
     read_to: u64,
     /// Whole lines read.
     lines: usize,
+    /// Of them, journal entries.
+    entries: usize,
+    /// Lines (a cut-short last one too) that no run of this crate could have written: not
+    /// blank, and not even the start of a JSON object.
+    foreign: usize,
     holds: Holds,
 }
 
@@ -90,7 +95,19 @@ impl Journal {
             writing: Mutex::new(()),
             state: Mutex::new(State::default()),
         };
-        if journal.read_on()? {
+        let torn = journal.read_on()?;
+        {
+            // Before anything is written to it: a file of other lines (a book, a log,
+            // `/etc/passwd`) is no journal, and appending to it would damage it.
+            let state = lock(&journal.state);
+            if state.entries == 0 && state.foreign > 0 {
+                return Err(fail(
+                    "holds no journal line: not a journal (name a new file, or a journal an earlier run wrote)".into(),
+                    None,
+                ));
+            }
+        }
+        if torn {
             // A killed run's last line: end it, so the next line starts on its own (and is
             // then read, and counted, as a line that is not an entry).
             journal.write_bytes(b"\n")?;
@@ -131,6 +148,7 @@ impl Journal {
                 return Ok(false);
             }
             if line.last() != Some(&b'\n') {
+                state.foreign += usize::from(is_foreign(&line));
                 if line.len() > MAX_JOURNAL_LINE {
                     let number = state.lines + 1;
                     return Err(Error::journal(
@@ -146,8 +164,14 @@ impl Journal {
             state.read_to = state.read_to.saturating_add(read as u64);
             state.lines += 1;
             match JournalEntry::parse(&line) {
-                Some(entry) => state.take(entry),
-                None => state.ignored_lines += usize::from(line.len() > 1),
+                Some(entry) => {
+                    state.entries += 1;
+                    state.take(entry);
+                }
+                None => {
+                    state.ignored_lines += usize::from(line.len() > 1);
+                    state.foreign += usize::from(is_foreign(&line));
+                }
             }
         }
     }
@@ -241,6 +265,13 @@ impl Journal {
     }
 }
 
+/// Whether `line` is one no run of this crate wrote: not blank, and not the start of a
+/// JSON object (a journal line cut short by a kill still starts with `{`).
+fn is_foreign(line: &[u8]) -> bool {
+    let text = line.trim_ascii();
+    !text.is_empty() && !text.starts_with(b"{")
+}
+
 impl State {
     fn take(&mut self, entry: JournalEntry) {
         match entry {
@@ -301,146 +332,4 @@ fn write_once(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("cybrid-journal-{name}-{}", crate::rand::hex_guid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("journal.jsonl")
-    }
-
-    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-    #[test]
-    fn each_customers_last_line_decides_and_a_torn_line_is_completed() {
-        let path = scratch("last");
-        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        let verified = format!(
-            r#"{{"customer_guid":"{}","record_guid":"r","state":"verified","failure_code":null,"created":true,"error":null}}"#,
-            A.to_uppercase()
-        );
-        let intent = JournalEntry::Intent {
-            customer_guid: B.into(),
-            at,
-        }
-        .to_json();
-        std::fs::write(
-            &path,
-            format!("{verified}\n{intent}\n{{\"customer_guid\":\"{B}\",\"st"),
-        )
-        .unwrap();
-        let journal = Journal::open(&path).unwrap();
-        assert!(journal.is_verified(A), "read case-insensitively");
-        assert_eq!(journal.intent(B), Some(at), "the torn line is ignored");
-        assert_eq!(journal.ignored_lines(), 1);
-        journal
-            .append(&JournalEntry::Intent {
-                customer_guid: A.into(),
-                at,
-            })
-            .unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4);
-        assert_eq!(lines[2], format!("{{\"customer_guid\":\"{B}\",\"st"));
-        assert_eq!(
-            lines[3],
-            format!(r#"{{"at":"2027-01-15T08:00:00Z","customer_guid":"{A}","intent":"create"}}"#)
-        );
-        drop(journal);
-        let again = Journal::open(&path).unwrap();
-        assert!(
-            !again.is_verified(A),
-            "an intent after verified puts it in doubt"
-        );
-        assert_eq!(again.intent(A), Some(at));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let fresh = scratch("mode");
-            drop(Journal::open(&fresh).unwrap());
-            let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-    }
-
-    #[test]
-    fn blank_lines_are_skipped_and_foreign_ones_counted() {
-        let path = scratch("foreign");
-        // Three blank lines and two foreign ones, so counting the blank ones instead shows.
-        std::fs::write(&path, "\nnot json\n\n\n{\"x\":1}\n").unwrap();
-        let journal = Journal::open(&path).unwrap();
-        assert_eq!(
-            journal.ignored_lines(),
-            2,
-            "two foreign lines; blank lines are not lines"
-        );
-        assert_eq!(journal.in_doubt(), 0);
-    }
-
-    /// A disk that takes at most `room` bytes a call, recording each call's size.
-    struct Cramped {
-        room: usize,
-        calls: Vec<usize>,
-        got: Vec<u8>,
-    }
-
-    impl Write for Cramped {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let n = buf.len().min(self.room);
-            self.calls.push(n);
-            self.got.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn a_line_is_one_write_and_a_short_write_is_finished() {
-        let line = b"{\"customer_guid\":\"a\"}\n";
-        let mut roomy = Cramped {
-            room: 4096,
-            calls: vec![],
-            got: vec![],
-        };
-        write_once(&mut roomy, line).unwrap();
-        assert_eq!(
-            (roomy.calls, roomy.got.as_slice()),
-            (vec![line.len()], &line[..])
-        );
-        let mut cramped = Cramped {
-            room: 10,
-            calls: vec![],
-            got: vec![],
-        };
-        write_once(&mut cramped, line).unwrap();
-        assert_eq!(
-            (cramped.calls, cramped.got.as_slice()),
-            (vec![10, 10, 2], &line[..])
-        );
-    }
-
-    #[test]
-    fn a_long_line_or_a_device_is_not_a_journal() {
-        let path = scratch("long");
-        std::fs::write(&path, vec![b'x'; MAX_JOURNAL_LINE + 1]).unwrap();
-        let message = Journal::open(&path).unwrap_err().to_string();
-        assert!(
-            message.contains("line 1 is longer than 65536 bytes"),
-            "{message}"
-        );
-        std::fs::write(&path, vec![b'x'; MAX_JOURNAL_LINE]).unwrap();
-        assert_eq!(Journal::open(&path).unwrap().ignored_lines(), 1);
-        #[cfg(unix)]
-        {
-            let message = Journal::open("/dev/zero").unwrap_err().to_string();
-            assert!(message.contains("not a regular file"), "{message}");
-        }
-    }
-}
+mod tests;

@@ -59,8 +59,11 @@ pub struct Summary {
     pub failed: usize,
     /// Of them, ended by an error.
     pub errors: usize,
-    /// Records this run created (or adopted after sending a create).
+    /// Records this run created (or adopted after sending a create), also those whose
+    /// customer then ended with an error (a wait that timed out).
     pub created: usize,
+    /// The customers ended by an error, counted by [`Error::kind`].
+    pub errors_by_kind: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// An error and each of its sources, joined by `": "`.
@@ -75,28 +78,50 @@ pub(crate) fn chain_text(error: &Error, _customer: &str) -> String {
     text
 }
 
-pub(crate) fn entry_of(outcome: &Outcome, error_text: fn(&Error, &str) -> String) -> JournalEntry {
+/// The journal line of an outcome; `created`: whether this run sent a create that the
+/// record may come from (also when the customer ended with an error after it was answered).
+pub(crate) fn entry_of(
+    outcome: &Outcome,
+    created: bool,
+    error_text: fn(&Error, &str) -> String,
+) -> JournalEntry {
     match &outcome.result {
-        Ok(attested) => JournalEntry::Outcome {
-            customer_guid: outcome.customer_guid.clone(),
-            record_guid: attested.record.guid.clone(),
-            state: attested.record.state().map(|s| s.as_str().to_owned()),
-            failure_code: attested
-                .record
-                .failure_code()
-                .map(|c| c.as_str().to_owned()),
-            created: Some(attested.created),
-            error: None,
-            at: Some(OffsetDateTime::now_utc()),
-        },
-        Err(e) => JournalEntry::Outcome {
-            customer_guid: outcome.customer_guid.clone(),
-            record_guid: None,
-            state: None,
-            failure_code: None,
-            created: None,
-            error: Some(error_text(e, &outcome.customer_guid)),
-            at: Some(OffsetDateTime::now_utc()),
-        },
+        Ok(attested) => answered(&outcome.customer_guid, &attested.record, attested.created),
+        Err(e) => {
+            // A record that exists but did not become final in time is named, so that the
+            // next run (and a reader) knows a create took effect.
+            let last = match e {
+                Error::RecordWaitTimedOut { last } => Some(last.as_ref()),
+                _ => None,
+            };
+            JournalEntry::Outcome {
+                customer_guid: outcome.customer_guid.clone(),
+                record_guid: last.and_then(|r| r.guid.clone()),
+                state: last.and_then(|r| r.state()).map(|s| s.as_str().to_owned()),
+                failure_code: None,
+                created: last.map(|_| created),
+                error: Some(error_text(e, &outcome.customer_guid)),
+                error_kind: Some(e.kind().to_owned()),
+                at: Some(OffsetDateTime::now_utc()),
+            }
+        }
+    }
+}
+
+/// The line of a record as it stands: adopted or created, final or (a create's answer) not.
+pub(crate) fn answered(
+    customer_guid: &str,
+    record: &IdentityRecord,
+    created: bool,
+) -> JournalEntry {
+    JournalEntry::Outcome {
+        customer_guid: customer_guid.to_owned(),
+        record_guid: record.guid.clone(),
+        state: record.state().map(|s| s.as_str().to_owned()),
+        failure_code: record.failure_code().map(|c| c.as_str().to_owned()),
+        created: Some(created),
+        error: None,
+        error_kind: None,
+        at: Some(OffsetDateTime::now_utc()),
     }
 }

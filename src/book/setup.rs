@@ -1,12 +1,13 @@
 //! [`Book`]: what a book attests with (client, signer, options, journal); its run is in
 //! [`super::engine`].
 
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::journal::Journal;
 use super::options::AttestOptions;
-use super::report::chain_text;
+use super::report::{Progress, chain_text};
 use crate::client::Client;
 use crate::error::Error;
 use crate::signer::AttestationSigner;
@@ -44,6 +45,7 @@ pub struct Book<'a> {
     pub(crate) journal: Option<&'a Journal>,
     pub(crate) error_text: fn(&Error, &str) -> String,
     pub(crate) stop: Option<&'a AtomicBool>,
+    pub(crate) live: Option<&'a Mutex<Progress>>,
 }
 
 impl<'a> Book<'a> {
@@ -56,6 +58,7 @@ impl<'a> Book<'a> {
             journal: None,
             error_text: chain_text,
             stop: None,
+            live: None,
         }
     }
 
@@ -73,6 +76,34 @@ impl<'a> Book<'a> {
     /// treats it as in doubt.
     pub fn stop_when(mut self, stop: &'a AtomicBool) -> Self {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Keeps `live` current while the book runs: requests in flight, customers waiting and
+    /// in doubt, taken at most 100 ms apart also when no customer finishes (a book whose
+    /// creates are slow reports nothing for a while, yet has work in flight). For a
+    /// progress line on a clock of its own (another thread reads `live`).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::book::Progress;
+    /// use cybrid_identity::emulator::{Emulator, new_guid};
+    /// use cybrid_identity::{AttestOptions, AttestationSigner, Book, SigningKey};
+    /// use std::sync::Mutex;
+    ///
+    /// let emu = Emulator::start()?;
+    /// let client = emu.client()?;
+    /// let signer = AttestationSigner::new(SigningKey::sandbox(), emu.bank_guid(), emu.verification_key_guid())?;
+    /// let live = Mutex::new(Progress::default());
+    /// Book::new(&client, &signer, AttestOptions::default())
+    ///     .progress_to(&live)
+    ///     .run((0..3).map(|_| new_guid()), |_, _| {})?;
+    /// assert_eq!(live.lock().unwrap().done, 3);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn progress_to(mut self, live: &'a Mutex<Progress>) -> Self {
+        self.live = Some(live);
         self
     }
 

@@ -155,6 +155,93 @@ impl Client {
         self.keys_page(&ListParams::from(params.into()))
     }
 
+    /// The bank's newest `verified` verification key whose public key is `signer`'s (by its
+    /// SHA-256 fingerprint), every page read; `None` when there is none: register it with
+    /// [`Client::create_verification_key`] first. This is the key to name as the `kid` of
+    /// the signer's tokens: the first key of the list may be another (the sandbox's own).
+    ///
+    /// # Errors
+    /// Any error of [`Client::verification_keys`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::SigningKey;
+    /// let found = client.verification_key_of(&SigningKey::sandbox())?;
+    /// assert_eq!(found.and_then(|k| k.guid).as_deref(), Some(emu.verification_key_guid()));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn verification_key_of(
+        &self,
+        signer: &dyn crate::signer::Signer,
+    ) -> Result<Option<VerificationKey>, Error> {
+        let keys: Vec<VerificationKey> = self
+            .verification_keys(KeyListParams::new().per_page(100))
+            .collect::<Result<_, _>>()?;
+        Ok(crate::signer::newest_of_signer(&keys, signer).cloned())
+    }
+
+    /// Checks that the verification key `signer`'s tokens name can verify them: it exists,
+    /// it is `verified`, its public key is the signer's and its bank is the signer's bank.
+    /// One `GET`; a [`crate::Book`] (and [`Client::ensure_attested`]) makes it before its
+    /// first create, so a mismatch costs no record.
+    ///
+    /// A fingerprint this crate cannot read (Cybrid does not document its form; see
+    /// [`crate::signer::fingerprint`]) is no evidence either way: the key is taken, with a
+    /// warning logged.
+    ///
+    /// # Errors
+    /// [`Error::SignerKey`] saying what is wrong; any other error of
+    /// [`Client::get_verification_key`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// # let client = emu.client()?;
+    /// use cybrid_identity::signer::SignerKeyProblem;
+    /// use cybrid_identity::{AttestationSigner, Error, SigningKey};
+    /// let good = AttestationSigner::new(SigningKey::sandbox(), emu.bank_guid(), emu.verification_key_guid())?;
+    /// assert!(client.check_signer(&good).is_ok());
+    /// let other_bank = AttestationSigner::new(SigningKey::sandbox(), "0f0e0d0c0b0a09080706050403020100", emu.verification_key_guid())?;
+    /// let err = client.check_signer(&other_bank).unwrap_err();
+    /// assert!(matches!(err, Error::SignerKey { problem: SignerKeyProblem::OtherBank { .. }, .. }));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn check_signer(
+        &self,
+        signer: &crate::signer::AttestationSigner,
+    ) -> Result<VerificationKey, Error> {
+        let kid = signer.verification_key_guid();
+        let found = |problem| Error::SignerKey {
+            kid: kid.to_owned(),
+            problem,
+        };
+        let key = match self.get_verification_key(kid) {
+            Ok(key) => key,
+            Err(e) if e.status() == Some(404) => {
+                return Err(found(crate::signer::SignerKeyProblem::NotFound));
+            }
+            Err(e) => return Err(e),
+        };
+        signer.check_key(&key)?;
+        if let Some(fp) = &key.fingerprint
+            && crate::signer::names(fp, signer.signer().verifying_key()).is_none()
+        {
+            log::warn!(
+                target: "cybrid_identity",
+                "verification key {kid}: its fingerprint is in a form this crate cannot compare, so whether it is the signer's public key is not known"
+            );
+        }
+        Ok(key)
+    }
+
     /// One page of keys, for the pager (which pages with `ListParams`).
     fn keys_page(&self, params: &ListParams) -> Result<VerificationKeyList, Error> {
         let request = api::list_verification_keys(params)?;

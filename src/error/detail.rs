@@ -56,6 +56,11 @@ pub enum KeyErrorKind {
     TooLong,
     /// An encrypted key whose passphrase is not the one given.
     WrongPassphrase,
+    /// The key's holder refused the credentials given for it: a token's wrong or locked
+    /// PIN, a cloud KMS refusing the caller's credentials or access to the key.
+    Refused,
+    /// No key by that name where it was looked for: a token or key label, a KMS key id.
+    NotFound,
 }
 
 /// A non-success answer from the Bank API.
@@ -190,5 +195,60 @@ mod tests {
             token_error(None),
             "the token endpoint's answer was unusable"
         );
+    }
+}
+
+/// Why a signer's tokens would fail against the verification key they name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignerKeyProblem {
+    /// The bank has no verification key of that guid.
+    NotFound,
+    /// The key is not `verified` (`storing`, `pending`, `failed`, …): every token naming it
+    /// fails.
+    NotVerified {
+        /// Its state, as Cybrid sent it.
+        state: String,
+    },
+    /// The key's public half is not the signer's: every token fails `invalid_signature`.
+    OtherPublicKey {
+        /// The registered key's SHA-256 fingerprint (hex), as Cybrid sent it.
+        registered: String,
+        /// The signer's SHA-256 fingerprint (hex), as `keys generate` prints it.
+        signer: String,
+    },
+    /// The key belongs to another bank than the one the tokens name: every token fails
+    /// `invalid_issuer`.
+    OtherBank {
+        /// The key's bank.
+        registered: String,
+        /// The bank the signer names.
+        signer: String,
+    },
+}
+
+/// What [`Error::SignerKey`] says: what is wrong, what every token would do, what to do.
+pub(super) fn signer_key_text(
+    f: &mut fmt::Formatter<'_>,
+    kid: &str,
+    problem: &SignerKeyProblem,
+) -> fmt::Result {
+    match problem {
+        SignerKeyProblem::NotFound => write!(
+            f,
+            "verification key {kid} does not exist at this bank: nothing was created; register the signer's public key (`cybrid-identity keys register`, or Client::create_verification_key) and use its guid"
+        ),
+        SignerKeyProblem::NotVerified { state } => write!(
+            f,
+            "verification key {kid} is {state}, not verified: every token naming it would fail, so nothing was created; register a key and wait until it is verified"
+        ),
+        SignerKeyProblem::OtherPublicKey { registered, signer } => write!(
+            f,
+            "verification key {kid} is not the signer's public key (registered SHA-256 fingerprint {registered}, the signer's {signer}): every token would fail invalid_signature, so nothing was created; use the guid of the key registered for this signer, or register it"
+        ),
+        SignerKeyProblem::OtherBank { registered, signer } => write!(
+            f,
+            "verification key {kid} belongs to bank {registered}, not to bank {signer} that the tokens name: every token would fail invalid_issuer, so nothing was created; sign for the key's bank"
+        ),
     }
 }

@@ -3,9 +3,11 @@
 use std::fmt;
 
 mod detail;
+mod kind;
 
 pub use detail::{
-    ApiError, DecodeError, KeyErrorKind, TokenError, TransportError, TransportErrorKind,
+    ApiError, DecodeError, KeyErrorKind, SignerKeyProblem, TokenError, TransportError,
+    TransportErrorKind,
 };
 
 use crate::models::{ErrorResponse, IdentityRecord, VerificationKey};
@@ -128,6 +130,17 @@ pub enum Error {
         reason: String,
         /// The operating system's error, if there was one.
         source: Option<std::io::Error>,
+    },
+    /// The verification key a signer's tokens name would make every token fail: it does
+    /// not exist, is not `verified`, is another public key, or is another bank's. Found
+    /// before anything was created ([`crate::Client::check_signer`], and a [`crate::Book`]
+    /// before its first create); fix the signer or the key, a rerun alone will not.
+    #[non_exhaustive]
+    SignerKey {
+        /// The verification key's guid (the tokens' `kid`).
+        kid: String,
+        /// What is wrong.
+        problem: SignerKeyProblem,
     },
     /// A book was asked to stop ([`crate::Book::stop_when`]) and did: nothing new was sent,
     /// what was in flight was finished or, past the grace period, abandoned with its intent
@@ -397,6 +410,7 @@ impl fmt::Display for Error {
             // The operating system's words are this error's `source()`.
             Error::Journal { path, reason, .. } => write!(f, "journal {path}: {reason}"),
             Error::Stopped(why) => write!(f, "stopped: {why}"),
+            Error::SignerKey { kid, problem } => detail::signer_key_text(f, kid, problem),
         }
     }
 }
@@ -419,20 +433,4 @@ impl std::error::Error for Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_waits_are_timeouts() {
-        let record = Error::RecordWaitTimedOut {
-            last: Box::new(serde_json::from_str("{}").unwrap()),
-        };
-        let key = Error::KeyWaitTimedOut {
-            last: Box::new(serde_json::from_str("{}").unwrap()),
-        };
-        assert!(record.is_timeout() && key.is_timeout());
-        assert!(!Error::Pagination("x".into()).is_timeout());
-        let alias: crate::Result<u8> = Err(record);
-        assert!(alias.is_err());
-    }
-}
+mod tests;

@@ -74,6 +74,34 @@ impl AttestationSigner {
     pub fn verification_key_guid(&self) -> &str {
         &self.verification_key_guid
     }
+
+    /// Checks `key` (as Cybrid returned it for this signer's `kid`) against this signer: it
+    /// must be `verified`, of the signer's public key and of its bank. Pure; the
+    /// network half is [`crate::Client::check_signer`].
+    ///
+    /// ```
+    /// use cybrid_identity::{AttestationSigner, Error, SigningKey, VerificationKey};
+    /// let signer = AttestationSigner::new(SigningKey::sandbox(), "0f0e0d0c0b0a09080706050403020100", "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d")?;
+    /// let key: VerificationKey = serde_json::from_value(serde_json::json!({
+    ///     "guid": "4b1d4b1d4b1d4b1d4b1d4b1d4b1d4b1d", "bank_guid": "0f0e0d0c0b0a09080706050403020100",
+    ///     "state": "verified", "fingerprint": cybrid_identity::signer::fingerprint(SigningKey::sandbox().verifying_key()),
+    /// })).unwrap();
+    /// assert!(signer.check_key(&key).is_ok());
+    /// # Ok::<_, Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SignerKey`] saying what is wrong.
+    pub fn check_key(&self, key: &crate::models::VerificationKey) -> Result<(), Error> {
+        let kid = &self.verification_key_guid;
+        match super::problem(key, &*self.key, &self.bank_guid) {
+            Some(problem) => Err(Error::SignerKey {
+                kid: kid.clone(),
+                problem,
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 impl fmt::Debug for AttestationSigner {

@@ -37,13 +37,17 @@
 mod attestations;
 #[cfg(feature = "pkcs11")]
 mod pkcs11;
+mod registration;
 
 use std::sync::Arc;
 
+pub use crate::error::SignerKeyProblem;
 pub use attestations::AttestationSigner;
 #[cfg(feature = "pkcs11")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pkcs11")))]
 pub use pkcs11::Pkcs11Signer;
+pub use registration::fingerprint;
+pub(crate) use registration::{names, newest_of_signer, problem};
 
 use crate::error::Error;
 use crate::keys::{SigningKey, VerifyingKey};

@@ -285,12 +285,14 @@ fn find_token(pkcs11: &Pkcs11, token_label: &str) -> Result<Slot, Error> {
 fn login(session: &Session, pin: &AuthPin) -> Result<(), Error> {
     match session.login(UserType::User, Some(pin)) {
         Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(()),
-        Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => Err(Error::Signing(
-            "the token refused the PIN (CKR_PIN_INCORRECT): check CYBRID_PKCS11_PIN".into(),
+        // Refusals a retry would repeat (and count against the token: it locks after a few).
+        Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => Err(Error::key(
+            KeyErrorKind::Refused,
+            "the token refused the PIN (CKR_PIN_INCORRECT): check CYBRID_PKCS11_PIN",
         )),
-        Err(CkError::Pkcs11(RvError::PinLocked, _)) => Err(Error::Signing(
-            "the token's user PIN is locked (CKR_PIN_LOCKED): its security officer must reset it"
-                .into(),
+        Err(CkError::Pkcs11(RvError::PinLocked, _)) => Err(Error::key(
+            KeyErrorKind::Refused,
+            "the token's user PIN is locked (CKR_PIN_LOCKED): its security officer must reset it",
         )),
         Err(e) => Err(device(e)),
     }

@@ -107,6 +107,19 @@ pub fn token(value: &str, expires_in: u64) -> Reply {
     )
 }
 
+/// A `GET /api/bank_verification_keys/{kid}` answer: the sandbox key's public half,
+/// verified, of `bank`, as a book checks before its first create.
+pub fn sandbox_key(kid: &str, bank: &str) -> Reply {
+    let key = cybrid_identity::SigningKey::sandbox();
+    json(
+        200,
+        serde_json::json!({"guid": kid, "bank_guid": bank, "type": "attestation", "state": "verified",
+                           "algorithm": "RS512", "failure_code": null,
+                           "fingerprint": cybrid_identity::signer::fingerprint(key.verifying_key()),
+                           "created_at": "2024-01-01T00:00:00.000Z"}),
+    )
+}
+
 type Handler = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
 
 pub struct ScriptedServer {

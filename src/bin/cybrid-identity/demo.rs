@@ -14,7 +14,7 @@ use cybrid_identity::{
 use serde_json::{Value, json};
 
 use crate::args::{Args, CliError, Command};
-use crate::commands::{default_key, guid_of, wait};
+use crate::commands::{guid_of, wait};
 use crate::output::{describe_record, out};
 
 pub const DEMO: Command = Command {
@@ -114,7 +114,12 @@ fn demo(args: &Args) -> Result<ExitCode, CliError> {
         json!({}),
     );
 
-    let vk = default_key(&client)?;
+    // The key registered for the sandbox key's public half (not merely the first listed).
+    let vk = client.verification_key_of(&SigningKey::sandbox())?.ok_or_else(|| {
+        CliError::input(
+            "the bank has no verified verification key for the sandbox key: register it with `cybrid-identity keys register --sandbox`",
+        )
+    })?;
     let (kid, bank) = (
         vk.guid.clone().unwrap_or_default(),
         vk.bank_guid.clone().unwrap_or_default(),

@@ -37,6 +37,15 @@ impl CliError {
         .with_message(message)
     }
 
+    /// Input that cannot work (a key file that is not a key, a journal that is not one):
+    /// exit 2, as a usage mistake, without pointing at `--help`.
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError {
+            code: 2,
+            ..CliError::runtime(message)
+        }
+    }
+
     /// A run stopped before its end (a journal it cannot write, listings failing, its
     /// signer gone, a signal): exit 3, so that an orchestrator can retry it and not a usage
     /// mistake. A rerun with the same journal resumes it.
@@ -67,21 +76,54 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
-        // A value the library refused before sending anything is a usage mistake.
-        let code = if matches!(e, Error::InvalidInput { .. }) {
-            2
-        } else {
-            1
-        };
         // Each layer of the error says only its own part (the library follows the Rust API
         // guidelines); a person reads the whole chain on one line.
         CliError {
-            message: error_chain(&e),
-            code,
+            message: flags_as_typed(&e, error_chain(&e)),
+            code: exit_code(&e),
             status: e.status(),
             message_code: e.error_response().map(|r| r.message_code.clone()),
             request_id: e.request_id().map(str::to_owned),
         }
+    }
+}
+
+/// The exit status of an error, decided here and nowhere else: 3 for a run stopped before
+/// its end (a rerun resumes it), 2 for what a rerun cannot fix (the library's
+/// [`Error::is_permanent`]: input, configuration, a key, credentials, a signer's
+/// registration), 1 for the rest (a rerun may help).
+pub fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Stopped(_) => STOPPED,
+        e if e.is_permanent() => 2,
+        _ => 1,
+    }
+}
+
+/// The library names an argument by its Rust name (`pkcs11_token`); the command line names
+/// the flag the user typed (`--pkcs11-token`).
+fn flags_as_typed(e: &Error, message: String) -> String {
+    const FLAGS: &[(&str, &str)] = &[
+        ("pkcs11_module", "--pkcs11-module"),
+        ("pkcs11_token", "--pkcs11-token"),
+        ("pkcs11_key", "--pkcs11-key"),
+        ("aws_kms_key", "--aws-kms-key"),
+        ("key_id", "--aws-kms-key"),
+        ("bits", "--bits"),
+        ("nonce", "--nonce"),
+        ("per_page", "--per-page"),
+        ("page", "--page"),
+        ("verification_key_guid", "--kid"),
+        ("bank_guid", "--bank"),
+    ];
+    let Error::InvalidInput { field, .. } = e else {
+        return message;
+    };
+    match FLAGS.iter().find(|(name, _)| name == field) {
+        Some((name, flag)) => {
+            message.replacen(&format!("invalid {name}:"), &format!("invalid {flag}:"), 1)
+        }
+        None => message,
     }
 }
 

@@ -63,13 +63,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_readme_command_table_is_the_declared_one() {
-        let readme = include_str!("../../../README.md");
+    fn the_readme_and_cli_guide_command_tables_are_the_declared_one() {
         let table = args::markdown_table(COMMANDS);
-        assert!(
-            readme.contains(&table),
-            "README.md's command table differs from the declarations; it should read:\n{table}"
-        );
+        for (name, text) in [
+            ("README.md", include_str!("../../../README.md")),
+            (
+                "docs/guide/cli.md",
+                include_str!("../../../docs/guide/cli.md"),
+            ),
+        ] {
+            assert!(
+                text.contains(&table),
+                "{name}'s command table differs from the declarations; it should read:\n{table}"
+            );
+        }
     }
 
     #[test]

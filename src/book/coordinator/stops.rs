@@ -31,9 +31,14 @@ impl<R: FnMut(Outcome, &Progress)> Run<'_, '_, R> {
     /// past [`MAX_SIGNING_FAILURES`] the signer is taken as gone, and the book stops rather
     /// than grind through the rest of the book against it.
     pub(super) fn count_signing(&mut self, result: &Result<IdentityRecord, Error>) {
-        let Err(Error::Signing(message)) = result else {
-            self.signing_failures = 0;
-            return;
+        // A signer's refusal (`Key`: a PIN, a KMS policy) is as much a signer gone.
+        let message = match result {
+            Err(Error::Signing(message)) => message.clone(),
+            Err(e @ Error::Key { .. }) => e.to_string(),
+            _ => {
+                self.signing_failures = 0;
+                return;
+            }
         };
         self.signing_failures += 1;
         if self.signing_failures >= MAX_SIGNING_FAILURES {

@@ -3,16 +3,16 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use cybrid_identity::{
-    Attestation, AttestationSigner, PostIdentityRecord, VerificationKey, VerificationKeyState,
-};
+use cybrid_identity::signer::fingerprint;
+use cybrid_identity::{AttestationSigner, Client, Signer, VerificationKey};
 
-use super::batch::{attest_book, plan};
+use super::batch::{Plan, attest_book, plan, run_one};
+use super::book_file::BookFile;
 use super::key_source::with_signer_flags;
 use super::{
     AWS_KMS_KEY, BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE,
-    PKCS11_TOKEN, SANDBOX, TIMEOUT_S, client, client_for, create_failed, default_key, exit_for,
-    guid_of, signer, wait,
+    PKCS11_TOKEN, SANDBOX, TIMEOUT_S, client_for, create_failed, exit_for, guid_of, signer,
+    wait_options,
 };
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_record};
@@ -62,7 +62,8 @@ pub const ATTEST: Command = Command {
         ],
         [TIMEOUT_S,]
     ),
-    about: "With --customer: signs, creates and waits, printing each state change.\n\
+    about: "With --customer: a book of one (a record in force is adopted, one in progress\n\
+            waited for, a record created only when there is none), each state change printed.\n\
             With --customers: the book through the library's Book (a record in force is\n\
             adopted, one in progress waited for, never duplicated; 100 customers listed a\n\
             call), a summary line at the end. Progress on stderr: a line redrawn in place on\n\
@@ -74,7 +75,9 @@ pub const ATTEST: Command = Command {
             Runs sharing a journal on one machine hold each customer with a lock on it: a\n\
             customer another run holds is set aside and adopted when that run is done.\n\
             Shards: FNV-1a 64 of the lowercase guid, modulo N.\n\
-            Without --kid, the bank's first verified key is used; without --bank, that key's bank.\n\
+            Without --kid, the bank's newest verified key whose public key is the signer's;\n\
+            none, or a --kid or --bank the signer's tokens would fail against: exit 2, nothing\n\
+            created. Without --bank, the key's bank.\n\
             The key: --key FILE (PEM or DER; encrypted with its passphrase from\n\
             CYBRID_ATTESTATION_KEY_PASSPHRASE or --passphrase-file), --sandbox,\n\
             CYBRID_ATTESTATION_SIGNING_KEY, or an HSM: --pkcs11-module PATH --pkcs11-token LABEL\n\
@@ -103,80 +106,137 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         (_, customers) => customers.is_some(),
     };
     if !batch {
-        for flag in [
-            "concurrency",
-            "journal",
-            "shard",
-            "settle-s",
-            "progress-every",
-        ] {
+        for flag in ["concurrency", "shard", "progress-every"] {
             if args.value(flag).is_some() {
                 return Err(CliError::usage(format!("--{flag} goes with --customers")));
             }
         }
     }
-    let plan = if batch { Some(plan(args)?) } else { None };
-    let customer = if batch {
-        ""
+    let plan = if batch {
+        plan(args)?
     } else {
-        args.required_guid("customer")?
+        // One customer is a book of one: adopted if in force, never created twice, with
+        // the journal and its locks when --journal is given.
+        one_customer_plan(args, &args.required_guid("customer")?.to_ascii_lowercase())?
     };
-    let timeout_s = args.number("timeout-s")?;
     for flag in ["kid", "bank"] {
         if args.value(flag).is_some() {
             args.required_guid(flag)?;
         }
     }
     let key = signer(args)?;
-    let client = match &plan {
-        Some(plan) => client_for(plan.concurrency)?,
-        None => client()?,
-    };
+    let client = client_for(plan.concurrency)?;
     let vk = match args.value("kid") {
-        Some(kid) => client.get_verification_key(kid)?,
-        None => default_key(&client)?,
+        Some(kid) => named_key(&client, &kid.to_ascii_lowercase())?,
+        None => signers_key(&client, &*key, args)?,
     };
     let kid = vk
         .guid
         .clone()
         .ok_or_else(|| CliError::runtime("the verification key has no guid"))?;
-    check_verified(&vk, &kid)?;
     let bank = match (args.value("bank"), &vk.bank_guid) {
-        (Some(bank), _) => bank.to_owned(),
+        (Some(bank), _) => bank.to_ascii_lowercase(),
         (None, Some(bank)) => bank.clone(),
         (None, None) => return Err(CliError::usage("the key names no bank: pass --bank")),
     };
-    if let Some(plan) = plan {
-        let signer = AttestationSigner::new(key, bank, kid)?;
-        return attest_book(args, plan, &client, &signer);
+    let signer = AttestationSigner::new(key, bank, kid)?;
+    // Not verified, another public key, another bank: every token would fail.
+    signer.check_key(&vk)?;
+    if batch {
+        attest_book(args, plan, &client, &signer)
+    } else {
+        attest_one(args, plan, &client, &signer)
     }
-    let token = Attestation::new(&bank, customer, &kid).sign(&*key)?;
-    let created = client
-        .create_identity_record(&PostIdentityRecord::attestation(customer, token))
-        .map_err(|e| create_failed(e, customer))?;
-    let guid = guid_of(&created)?;
-    if !args.json {
-        out!("created identity record {guid} for customer {customer} (key {kid})");
-    }
-    let done = wait(&client, &guid, timeout_s, args.json)?;
-    print_record(&done, args.json);
-    Ok(exit_for(&done))
 }
 
-/// A token naming a key that is not verified makes a failed record, every rerun: refused
-/// before the first create.
-fn check_verified(vk: &VerificationKey, kid: &str) -> Result<(), CliError> {
-    if vk.state == Some(VerificationKeyState::Verified) {
-        return Ok(());
+/// The key `--kid` names; one that does not exist is a usage mistake (exit 2).
+fn named_key(client: &Client, kid: &str) -> Result<VerificationKey, CliError> {
+    match client.get_verification_key(kid) {
+        Err(e) if e.status() == Some(404) => Err(CliError::input(format!(
+            "--kid {kid}: the bank has no verification key of that guid; nothing was created \
+             (list them with `cybrid-identity keys list`, or leave --kid out to use the signer's)"
+        ))),
+        other => Ok(other?),
     }
-    let state = vk.state.as_ref().map_or("without a state", |s| s.as_str());
-    let code = vk
-        .failure_code
-        .as_ref()
-        .map(|c| format!(" (failure code {c})"))
-        .unwrap_or_default();
-    Err(CliError::runtime(format!(
-        "verification key {kid} is {state}{code}, not verified: no record was created; \
-         register a key with `cybrid-identity keys register` and pass its guid as --kid"
+}
+
+/// The bank's newest verified key whose public key is the signer's; none is exit 2, naming
+/// the command that registers it with the same key flags.
+fn signers_key(
+    client: &Client,
+    key: &dyn Signer,
+    args: &Args,
+) -> Result<VerificationKey, CliError> {
+    if let Some(found) = client.verification_key_of(key)? {
+        return Ok(found);
+    }
+    let flags = signer_flags(args);
+    Err(CliError::input(format!(
+        "the bank has no verified verification key whose public key is the signer's (SHA-256 \
+         fingerprint {}): nothing was created; register it with `cybrid-identity keys register{}{flags}`, \
+         then run this again",
+        fingerprint(key.verifying_key()),
+        if flags.is_empty() { "" } else { " " },
     )))
+}
+
+/// The signer's flags as given, to repeat in a suggested command.
+fn signer_flags(args: &Args) -> String {
+    let mut words = Vec::new();
+    for flag in [
+        "key",
+        "passphrase-file",
+        "pkcs11-module",
+        "pkcs11-token",
+        "pkcs11-key",
+        "aws-kms-key",
+    ] {
+        if let Some(value) = args.value(flag) {
+            words.push(format!("--{flag} {value}"));
+        }
+    }
+    if args.has("sandbox") {
+        words.push("--sandbox".to_owned());
+    }
+    words.join(" ")
+}
+
+/// A plan of one customer: `--journal` and `--settle-s` as a book's.
+fn one_customer_plan(args: &Args, customer: &str) -> Result<Plan, CliError> {
+    let mut guid = [0u8; 32];
+    guid.copy_from_slice(customer.as_bytes());
+    Plan::of(
+        BookFile {
+            guids: vec![guid],
+            duplicates: 0,
+        },
+        args,
+        1,
+    )
+}
+
+/// One customer through the book: each state change printed as `records wait` prints it,
+/// the record at the end; exit 0 verified, 1 otherwise.
+fn attest_one(
+    args: &Args,
+    plan: Plan,
+    client: &Client,
+    signer: &AttestationSigner,
+) -> Result<ExitCode, CliError> {
+    let wait = wait_options(args.number("timeout-s")?, args.json);
+    let (customer, result) = run_one(plan, client, signer, wait)?;
+    let attested = result.map_err(|e| create_failed(e, &customer))?;
+    let guid = guid_of(&attested.record)?;
+    if !args.json {
+        let kid = signer.verification_key_guid();
+        if attested.created {
+            out!("created identity record {guid} for customer {customer} (key {kid})");
+        } else {
+            out!(
+                "customer {customer} already has identity record {guid}: adopted, nothing created"
+            );
+        }
+    }
+    print_record(&attested.record, args.json);
+    Ok(exit_for(&attested.record))
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use cybrid_identity::book::{DEFAULT_SETTLE, Outcome, Progress, Summary};
 use cybrid_identity::{
-    AttestOptions, AttestationSigner, AttestationState, Book, Client, Error, Journal, WaitOptions,
+    AttestOptions, AttestationSigner, AttestationState, Attested, Book, Client, Error, Journal,
+    WaitOptions,
 };
 use serde_json::json;
 
@@ -55,22 +56,91 @@ pub struct Plan {
 pub fn plan(args: &Args) -> Result<Plan, CliError> {
     let source = args.required("customers")?;
     let concurrency = usize::try_from(args.number("concurrency")?.unwrap_or(8)).unwrap_or(8);
-    let settle = args
-        .number("settle-s")?
-        .map_or(DEFAULT_SETTLE, Duration::from_secs);
-    let shard = args.value("shard").map(parse_shard).transpose()?;
     let book = read_book(source)?;
-    let journal = match args.value("journal") {
-        Some(path) => Some(Journal::open(path).map_err(|e| CliError::usage(error_chain(&e)))?),
-        None => None,
-    };
-    Ok(Plan {
+    if let Some(journal) = args.value("journal")
+        && same_file(source, journal)
+    {
+        return Err(CliError::usage(format!(
+            "--journal {journal} is the book itself: a journal is a file of its own (a new one, or one an earlier run wrote)"
+        )));
+    }
+    Plan::of(book, args, concurrency)
+}
+
+/// Whether two paths name one file (a link or another spelling of the book included).
+fn same_file(a: &str, b: &str) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+impl Plan {
+    /// The plan for `book`: the journal opened, the shard and settle period read.
+    pub fn of(book: BookFile, args: &Args, concurrency: usize) -> Result<Plan, CliError> {
+        let settle = args
+            .number("settle-s")?
+            .map_or(DEFAULT_SETTLE, Duration::from_secs);
+        let shard = args.value("shard").map(parse_shard).transpose()?;
+        let journal = match args.value("journal") {
+            Some(path) => Some(Journal::open(path).map_err(|e| CliError::input(error_chain(&e)))?),
+            None => None,
+        };
+        Ok(Plan {
+            book,
+            journal,
+            shard,
+            concurrency,
+            settle,
+        })
+    }
+}
+
+/// A plan of one customer through the book (with its journal, if any), waiting as `wait`
+/// says: the customer and its result.
+pub fn run_one(
+    plan: Plan,
+    client: &Client,
+    signer: &AttestationSigner,
+    wait: WaitOptions,
+) -> Result<(String, Result<Attested, Error>), CliError> {
+    let Plan {
         book,
         journal,
-        shard,
-        concurrency,
         settle,
-    })
+        ..
+    } = plan;
+    let customer = book.customers().next().unwrap_or_default().to_owned();
+    let options = AttestOptions::default()
+        .concurrency(1)
+        .settle(settle)
+        .wait(wait);
+    let stop = crate::signals::stop_on_signals();
+    let mut engine = Book::new(client, signer, options)
+        .error_text(journal_text)
+        .stop_when(stop);
+    if let Some(journal) = &journal {
+        engine = engine.journal(journal);
+    }
+    let mut result = None;
+    engine
+        .run([customer.as_str()], |outcome, _| {
+            result = Some(outcome.result)
+        })
+        .map_err(stopped)?;
+    let result = result.ok_or_else(|| {
+        CliError::runtime(format!(
+            "the book ended without customer {customer}'s outcome"
+        ))
+    })?;
+    Ok((customer, result))
 }
 
 /// How an error reads in the journal: as the CLI prints it, naming the CLI command to check
@@ -163,11 +233,15 @@ fn options(args: &Args, concurrency: usize, settle: Duration) -> Result<AttestOp
         .wait(wait))
 }
 
-/// A book that stopped before its end, with the signal that stopped it if one did: exit 3.
-fn stopped(e: &Error) -> CliError {
+/// A book that stopped before its end, with the signal that stopped it if one did: exit 3;
+/// or one that could not start (the signer's key not the one registered): exit 2.
+fn stopped(e: Error) -> CliError {
+    if e.is_permanent() {
+        return CliError::from(e);
+    }
     let why = match crate::signals::received() {
-        Some(signal) => format!("{signal}: {}", error_chain(e)),
-        None => error_chain(e),
+        Some(signal) => format!("{signal}: {}", error_chain(&e)),
+        None => error_chain(&e),
     };
     CliError::stopped(format!(
         "the batch stopped before its end: {why}; customers not yet reported were left as they were (a rerun with the same journal resumes them)"
@@ -199,6 +273,7 @@ pub fn attest_book(
     };
     let (mut skipped, mut other_shards) = (0usize, 0usize);
     let counts = progress_log::Shared::default();
+    let live = std::sync::Arc::new(std::sync::Mutex::new(Progress::default()));
     // Outside a terminal, a line for the log every --progress-every seconds (30 by default).
     let every = args.number("progress-every")?.unwrap_or(30);
     let logger = (!std::io::stderr().is_terminal() && every > 0).then(|| {
@@ -207,7 +282,7 @@ pub fn attest_book(
             .filter(|c| shard.is_none_or(|(k, n)| shard_of(c, n) == k))
             .count();
         let every = Duration::from_secs(every);
-        progress_log::Logger::start(every, total, args.json, counts.clone())
+        progress_log::Logger::start(every, total, args.json, counts.clone(), live.clone())
     });
     let customers = book.customers().filter(|c| {
         let mine = shard.is_none_or(|(k, n)| shard_of(c, n) == k);
@@ -224,7 +299,8 @@ pub fn attest_book(
     let stop = crate::signals::stop_on_signals();
     let mut engine = Book::new(client, signer, options)
         .error_text(journal_text)
-        .stop_when(stop);
+        .stop_when(stop)
+        .progress_to(&live);
     if let Some(journal) = &journal {
         engine = engine.journal(journal);
     }
@@ -241,7 +317,7 @@ pub fn attest_book(
         // Cleared: the summary line (stdout) says what the progress line said, and more.
         eprint!("\r\x1b[K");
     }
-    let summary = result.map_err(|e| stopped(&e))?;
+    let summary = result.map_err(stopped)?;
     print_summary(args, &summary, &tally, book.duplicates);
     Ok(if summary.failed == 0 && summary.errors == 0 {
         ExitCode::SUCCESS
@@ -257,12 +333,23 @@ fn print_summary(args: &Args, s: &Summary, tally: &Tally, duplicates: usize) {
         out!(
             "{}",
             json!({"customers": customers, "verified": s.verified, "failed": s.failed, "errors": s.errors,
+                   "errors_by_kind": s.errors_by_kind,
                    "created": s.created, "skipped": tally.skipped,
                    "duplicates": duplicates, "other_shards": tally.other_shards, "seconds": elapsed})
         );
     } else {
+        let kinds: Vec<String> = s
+            .errors_by_kind
+            .iter()
+            .map(|(kind, n)| format!("{kind} {n}"))
+            .collect();
+        let kinds = if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        };
         out!(
-            "{customers} customers: {} verified, {} failed, {} errors, {} created; {} skipped as verified in the journal, {duplicates} duplicate lines dropped, {} in other shards; {elapsed:.1} s",
+            "{customers} customers: {} verified, {} failed, {} errors{kinds}, {} created; {} skipped as verified in the journal, {duplicates} duplicate lines dropped, {} in other shards; {elapsed:.1} s",
             s.verified,
             s.failed,
             s.errors,

@@ -119,12 +119,17 @@ mod tests {
     use super::*;
 
     fn book_of(text: &[u8]) -> Result<BookFile, CliError> {
-        let dir = std::env::temp_dir().join(format!("cybrid-book-{}", std::process::id()));
+        // A folder of this call's own, removed with what is in it (tests run in parallel).
+        let dir = std::env::temp_dir().join(format!(
+            "cybrid-book-{}-{}",
+            std::process::id(),
+            cybrid_identity::emulator::new_guid()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{}.txt", text.len()));
         std::fs::write(&path, text).unwrap();
         let got = read_book(path.to_str().unwrap());
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir_all(&dir);
         got
     }
 

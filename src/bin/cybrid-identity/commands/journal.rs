@@ -24,8 +24,9 @@ pub const SUMMARY: Command = Command {
     operand: Some("FILE"),
     flags: &[],
     about: "Each customer counted once, by its last line: verified, failed (by failure code),\n\
-            errors (by kind: the error's words up to the first colon), in doubt (a create's\n\
-            intent with no outcome after it, and since when). Also the first and last line's\n\
+            errors (by kind: `record_wait_timed_out`, `api`, …), in doubt (a create's intent\n\
+            with no answer after it, and since when), created and not final (a create's\n\
+            answer, the record still storing or pending). Also the first and last line's\n\
             time and the lines that are not entries (torn by a kill, or foreign).\n\
             Safe while a run writes the journal. Exit 2 for a file that is not a journal.",
     run: summary,
@@ -56,7 +57,13 @@ enum Last {
     Error(usize),
     /// An intent with no outcome after it, since then.
     InDoubt(OffsetDateTime),
+    /// A create answered with a record not final yet.
+    InProgress,
 }
+
+/// The final states of an identity record: any other state in an outcome line is a create's
+/// answer, written before the record was final.
+const FINAL: [&str; 3] = ["verified", "failed", "expired"];
 
 /// What a journal says, read to its end as it stands.
 #[derive(Debug, Default)]
@@ -65,7 +72,11 @@ struct Read {
     /// Failure codes and error kinds, each once; `Last` points into it.
     names: Vec<String>,
     lines: usize,
+    /// Lines that are entries.
+    entries: usize,
     foreign: usize,
+    /// Lines no run of this crate wrote (not even the start of a JSON object).
+    alien: usize,
     torn: usize,
     first_at: Option<OffsetDateTime>,
     last_at: Option<OffsetDateTime>,
@@ -92,15 +103,25 @@ impl Read {
             JournalEntry::Outcome { state, .. } if state.as_deref() == Some("verified") => {
                 Last::Verified
             }
+            // An error first: a wait that timed out names its record's (not final) state.
+            JournalEntry::Outcome {
+                error: Some(text),
+                error_kind,
+                ..
+            } => {
+                let kind = error_kind.as_deref().unwrap_or_else(|| kind_of(text));
+                Last::Error(self.name(kind))
+            }
             JournalEntry::Outcome {
                 state: Some(state),
                 failure_code,
                 ..
-            } => Last::Failed(self.name(failure_code.as_deref().unwrap_or(state))),
-            JournalEntry::Outcome { error, .. } => {
-                let text = error.as_deref().unwrap_or("no error text");
-                Last::Error(self.name(kind_of(text)))
+            } if FINAL.contains(&state.as_str()) => {
+                Last::Failed(self.name(failure_code.as_deref().unwrap_or(state)))
             }
+            // A create's answer, the record not final yet: it exists, nothing is in doubt.
+            JournalEntry::Outcome { state: Some(_), .. } => Last::InProgress,
+            JournalEntry::Outcome { .. } => Last::Error(self.name("no error text")),
             _ => return,
         };
         self.customers
@@ -108,7 +129,8 @@ impl Read {
     }
 }
 
-/// An error's kind: its words up to the first colon (`signing failed`, `API error 422 …`).
+/// An error's kind in a journal of a release before 0.2, which wrote no `error_kind`: its
+/// words up to the first colon (`signing failed`, `API error 422 …`).
 fn kind_of(text: &str) -> &str {
     let head = text.split(':').next().unwrap_or(text).trim();
     match head.char_indices().nth(80) {
@@ -119,7 +141,7 @@ fn kind_of(text: &str) -> &str {
 
 /// Reads the journal at `path` as `attest` would refuse it: not a regular file, or a line
 /// over 64 KiB, is not a journal (exit 2).
-fn read(path: &str) -> Result<Read, CliError> {
+fn read_lines(path: &str) -> Result<Read, CliError> {
     let cannot = |e: std::io::Error| CliError::runtime(format!("cannot read {path}: {e}"));
     let file = open_key_file(path).map_err(cannot)?;
     if !file.metadata().map_err(cannot)?.is_file() {
@@ -153,10 +175,29 @@ fn read(path: &str) -> Result<Read, CliError> {
         }
         report.lines += 1;
         match JournalEntry::parse(&line) {
-            Some(entry) => report.take(entry),
-            None => report.foreign += usize::from(line.len() > 1),
+            Some(entry) => {
+                report.entries += 1;
+                report.take(entry);
+            }
+            None => {
+                report.foreign += usize::from(line.len() > 1);
+                let text = line.trim_ascii();
+                report.alien += usize::from(!text.is_empty() && !text.starts_with(b"{"));
+            }
         }
     }
+}
+
+/// Reads the journal at `path`, refusing a file none of whose lines is an entry (a book, a
+/// log, `/etc/passwd`): exit 2, as `attest --journal` refuses it.
+fn read(path: &str) -> Result<Read, CliError> {
+    let report = read_lines(path)?;
+    if report.entries == 0 && report.alien > 0 {
+        return Err(CliError::input(format!(
+            "journal {path}: holds no journal line: not a journal"
+        )));
+    }
+    Ok(report)
 }
 
 fn time(at: Option<OffsetDateTime>) -> Option<String> {
@@ -166,8 +207,8 @@ fn time(at: Option<OffsetDateTime>) -> Option<String> {
 fn summary(args: &Args) -> Result<ExitCode, CliError> {
     let path = args.operand();
     let report = read(path)?;
-    let (mut verified, mut failed, mut errors, mut doubt) =
-        (0usize, BTreeMap::new(), BTreeMap::new(), 0usize);
+    let (mut verified, mut failed, mut errors, mut doubt, mut in_progress) =
+        (0usize, BTreeMap::new(), BTreeMap::new(), 0usize, 0usize);
     let mut doubt_since: Option<OffsetDateTime> = None;
     for last in report.customers.values() {
         match *last {
@@ -178,6 +219,7 @@ fn summary(args: &Args) -> Result<ExitCode, CliError> {
                 doubt += 1;
                 doubt_since = Some(doubt_since.map_or(at, |since| since.min(at)));
             }
+            Last::InProgress => in_progress += 1,
         }
     }
     let failed_total: usize = failed.values().sum();
@@ -190,6 +232,7 @@ fn summary(args: &Args) -> Result<ExitCode, CliError> {
                 "failed": failed_total, "failed_by_code": failed,
                 "errors": errors_total, "errors_by_kind": errors,
                 "in_doubt": doubt, "in_doubt_since": time(doubt_since),
+                "in_progress": in_progress,
                 "lines": report.lines, "foreign_lines": report.foreign, "torn_lines": report.torn,
                 "first_at": time(report.first_at), "last_at": time(report.last_at),
             })
@@ -205,13 +248,18 @@ fn summary(args: &Args) -> Result<ExitCode, CliError> {
         }
     };
     out!(
-        "{} customers: {verified} verified, {failed_total} failed{}, {errors_total} errors{}, {doubt} in doubt{}",
+        "{} customers: {verified} verified, {failed_total} failed{}, {errors_total} errors{}, {doubt} in doubt{}{}",
         report.customers.len(),
         list(&failed),
         list(&errors),
         time(doubt_since)
             .map(|t| format!(" since {t}"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        if in_progress > 0 {
+            format!(", {in_progress} created and not final yet")
+        } else {
+            String::new()
+        }
     );
     out!(
         "{} lines from {} to {}; {} torn, {} foreign",

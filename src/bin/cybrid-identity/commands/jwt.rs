@@ -118,6 +118,15 @@ fn verify(args: &Args) -> Result<ExitCode, CliError> {
             return Err(CliError::usage("--public-key excludes --key and --sandbox"));
         }
         Some(b64) => VerifyingKey::from_spki_base64(b64)?,
+        // Only a key's public half is needed here: no HSM or KMS flag is taken.
+        None if args.value("key").is_none()
+            && !args.has("sandbox")
+            && std::env::var_os("CYBRID_ATTESTATION_SIGNING_KEY").is_none() =>
+        {
+            return Err(CliError::usage(
+                "no key to check the signature with: pass --public-key BASE64 (the registered public key), --key FILE or --sandbox, or set CYBRID_ATTESTATION_SIGNING_KEY",
+            ));
+        }
         None => signing_key(args)?.verifying_key().clone(),
     };
     let verdict = attestation::check(

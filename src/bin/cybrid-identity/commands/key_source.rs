@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cybrid_identity::aws::AwsKmsSigner;
 use cybrid_identity::signer::Pkcs11Signer;
-use cybrid_identity::{Error, Signer, SigningKey};
+use cybrid_identity::{Signer, SigningKey};
 use zeroize::Zeroizing;
 
 use crate::args::{Args, CliError, Flag, error_chain};
@@ -75,7 +75,7 @@ pub fn signer(args: &Args) -> Result<Arc<dyn Signer>, CliError> {
                 "--aws-kms-key excludes --key, --sandbox and --pkcs11-…",
             ));
         }
-        let kms = AwsKmsSigner::from_env(key).map_err(pkcs11_error)?;
+        let kms = AwsKmsSigner::from_env(key)?;
         return Ok(Arc::new(kms));
     }
     if let Some((module, token, key)) = pkcs11_flags(args)? {
@@ -85,7 +85,7 @@ pub fn signer(args: &Args) -> Result<Arc<dyn Signer>, CliError> {
             ));
         }
         let pin = pin()?;
-        let hsm = Pkcs11Signer::open(&module, &token, &key, &pin).map_err(pkcs11_error)?;
+        let hsm = Pkcs11Signer::open(&module, &token, &key, &pin)?;
         return Ok(Arc::new(hsm));
     }
     Ok(Arc::new(signing_key(args)?))
@@ -127,17 +127,6 @@ pub fn pin() -> Result<Zeroizing<String>, CliError> {
     })
 }
 
-/// A token's or KMS's refusal as the command line reports it: what the user gave wrong (a
-/// module, a label, no credentials, a key that is not an RSA signing key of 2048 bits) exits
-/// 2; the signer's own failure (a wrong PIN, a device gone, AWS refusing) exits 1.
-pub fn pkcs11_error(e: Error) -> CliError {
-    if matches!(e, Error::InvalidInput { .. } | Error::Key { .. }) {
-        CliError::usage(error_chain(&e))
-    } else {
-        CliError::from(e)
-    }
-}
-
 /// The signing key: `--key FILE`, `--sandbox`, or `CYBRID_ATTESTATION_SIGNING_KEY`; an
 /// encrypted one with the passphrase of [`passphrase`].
 pub fn signing_key(args: &Args) -> Result<SigningKey, CliError> {
@@ -156,7 +145,7 @@ pub fn signing_key(args: &Args) -> Result<SigningKey, CliError> {
                     None => SigningKey::from_pem(&pem),
                 };
                 key.map_err(|e| {
-                    CliError::runtime(format!(
+                    CliError::input(format!(
                         "CYBRID_ATTESTATION_SIGNING_KEY: {}",
                         error_chain(&e)
                     ))
@@ -203,7 +192,7 @@ fn read_key_file(path: &str, passphrase: Option<&[u8]>) -> Result<SigningKey, Cl
             .or_else(|plain| SigningKey::from_encrypted_der(&bytes, pass).map_err(|_| plain)),
         (_, None) => SigningKey::from_der(&bytes),
     };
-    let key = key.map_err(|e| CliError::runtime(format!("{path}: {e}")))?;
+    let key = key.map_err(|e| CliError::input(format!("{path}: {e}")))?;
     // Only once it is known to be a key: a wrong file is one error line, not two.
     warn_if_shared(path, &meta);
     Ok(key)
@@ -215,7 +204,7 @@ fn read_secret_file(
     path: &str,
     what: &str,
 ) -> Result<(Zeroizing<Vec<u8>>, std::fs::Metadata), CliError> {
-    let cannot = |e: std::io::Error| CliError::runtime(format!("cannot read {path}: {e}"));
+    let cannot = |e: std::io::Error| CliError::input(format!("cannot read {path}: {e}"));
     let file = open_key_file(path).map_err(cannot)?;
     // Asked of the open file, not the path: what was checked is what is read.
     let meta = file.metadata().map_err(cannot)?;
@@ -227,7 +216,7 @@ fn read_secret_file(
     let bytes = read_limited(file, MAX_KEY_FILE_BYTES)
         .map_err(cannot)?
         .ok_or_else(|| {
-            CliError::runtime(format!(
+            CliError::input(format!(
                 "{path}: more than {MAX_KEY_FILE_BYTES} bytes: not a {what} file"
             ))
         })?;

@@ -15,7 +15,7 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::key_source::with_signer_flags;
-use super::key_source::{passphrase, pin, pkcs11_error, pkcs11_flags};
+use super::key_source::{passphrase, pin, pkcs11_flags};
 use super::{
     AWS_KMS_KEY, KEY, PAGE, PASSPHRASE_FILE, PER_PAGE, PKCS11_KEY, PKCS11_MODULE, PKCS11_TOKEN,
     SANDBOX, TIMEOUT_S, client, signer,
@@ -80,7 +80,10 @@ pub const REGISTER: Command = Command {
             TIMEOUT_S,
         ]
     ),
-    about: "Exit 0 with the key's guid once verified; exit 1 with the failure code if it failed.",
+    about: "Exit 0 with the key's guid once verified; exit 1 with the failure code if it failed.\n\
+            A public key the bank already has verified is adopted (its guid printed), not\n\
+            registered again. The signer's signature of the nonce is checked against its\n\
+            public key before anything is sent.",
     run: register,
 };
 
@@ -121,8 +124,7 @@ fn generate(args: &Args) -> Result<ExitCode, CliError> {
             ));
         }
         let pin = pin()?;
-        let hsm =
-            Pkcs11Signer::generate(&module, &token, &label, &pin, bits).map_err(pkcs11_error)?;
+        let hsm = Pkcs11Signer::generate(&module, &token, &label, &pin, bits)?;
         let made = format!(
             "made a {}-bit key pair {label:?} in token {token:?} (private key sensitive, never extractable)",
             hsm.verifying_key().bits()
@@ -212,6 +214,16 @@ fn register(args: &Args) -> Result<ExitCode, CliError> {
         .value("nonce")
         .map_or_else(|| format!("cybrid-identity {}", new_guid()), str::to_owned);
     let client = client()?;
+    // Registering is idempotent: the public key the bank already has verified is adopted,
+    // not registered a second time.
+    if let Some(known) = client.verification_key_of(&*key)? {
+        if args.json {
+            print_key(&known, true);
+        } else {
+            out!("{}", known.guid.as_deref().unwrap_or_default());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let created = client.create_verification_key(&PostVerificationKey::new(&*key, nonce)?)?;
     let guid = created
         .guid

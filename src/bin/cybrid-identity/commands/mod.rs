@@ -16,10 +16,7 @@ pub mod records;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use cybrid_identity::{
-    AttestationState, Client, Error, IdentityRecord, KeyListParams, ListParams, VerificationKey,
-    VerificationKeyState, WaitOptions,
-};
+use cybrid_identity::{AttestationState, Client, Error, IdentityRecord, ListParams, WaitOptions};
 use serde_json::json;
 
 pub use key_source::{
@@ -78,15 +75,10 @@ pub fn list_params(args: &Args) -> Result<ListParams, CliError> {
     Ok(params)
 }
 
-/// Waits for a final state, printing each state change (as JSON lines with `--json`).
-pub fn wait(
-    client: &Client,
-    guid: &str,
-    timeout_s: Option<u64>,
-    json: bool,
-) -> Result<IdentityRecord, CliError> {
+/// Waiting that prints each state change (as JSON lines with `--json`), to `timeout_s`.
+pub fn wait_options(timeout_s: Option<u64>, json: bool) -> WaitOptions {
     let started = Instant::now();
-    let mut options = WaitOptions::default().on_change(move |r| {
+    let options = WaitOptions::default().on_change(move |r| {
         let state = r.state().map_or("?", |s| s.as_str());
         let after = started.elapsed();
         if json {
@@ -98,24 +90,20 @@ pub fn wait(
             out!("  … {state} (after {:.1} s)", after.as_secs_f64());
         }
     });
-    if let Some(secs) = timeout_s {
-        options = options.timeout(Duration::from_secs(secs));
+    match timeout_s {
+        Some(secs) => options.timeout(Duration::from_secs(secs)),
+        None => options,
     }
-    Ok(client.wait_for_identity_record(guid, &options)?)
 }
 
-/// The bank's first verified verification key.
-pub fn default_key(client: &Client) -> Result<VerificationKey, CliError> {
-    client
-        .list_verification_keys(KeyListParams::new())?
-        .objects
-        .into_iter()
-        .find(|k| k.state == Some(VerificationKeyState::Verified))
-        .ok_or_else(|| {
-            CliError::runtime(
-                "the bank has no verified verification key: register one with `keys create`",
-            )
-        })
+/// Waits for a final state, printing each state change (as JSON lines with `--json`).
+pub fn wait(
+    client: &Client,
+    guid: &str,
+    timeout_s: Option<u64>,
+    json: bool,
+) -> Result<IdentityRecord, CliError> {
+    Ok(client.wait_for_identity_record(guid, &wait_options(timeout_s, json))?)
 }
 
 /// The record's guid, which every record Cybrid returns carries.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use cybrid_identity::book::Progress;
 use serde_json::json;
 
 /// Where the run stands, as the log line reports it.
@@ -59,16 +60,27 @@ pub struct Logger {
 }
 
 impl Logger {
-    /// Writes a line to stderr every `every` from now on.
-    pub fn start(every: Duration, total: usize, json: bool, counts: Shared) -> Logger {
+    /// Writes a line to stderr every `every` from now on: the outcomes counted in `counts`,
+    /// what is in flight, waiting and in doubt as the book last published it in `live`
+    /// (current also before the first outcome).
+    pub fn start(
+        every: Duration,
+        total: usize,
+        json: bool,
+        counts: Shared,
+        live: Arc<Mutex<Progress>>,
+    ) -> Logger {
         let (stop, stopped) = mpsc::channel::<()>();
         let started = Instant::now();
         let thread = std::thread::spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                let now = counts
+                let mut now = counts
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .clone();
+                let book = live.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                (now.in_doubt, now.in_flight, now.waiting) =
+                    (book.in_doubt, book.in_flight, book.waiting);
                 eprintln!("{}", line(&now, total, started.elapsed(), json));
             }
         });

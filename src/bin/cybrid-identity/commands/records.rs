@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use cybrid_identity::PostIdentityRecord;
 
-use super::{CUSTOMER, PAGE, PER_PAGE, TIMEOUT_S, client, create_failed, list_params, wait};
+use super::{
+    CUSTOMER, PAGE, PER_PAGE, TIMEOUT_S, client, create_failed, exit_for, list_params, wait,
+};
 use crate::args::{Args, CliError, Command, Flag};
 use crate::output::{out, print_json, print_record};
 
@@ -103,5 +105,6 @@ fn wait_for(args: &Args) -> Result<ExitCode, CliError> {
     let (guid, timeout_s) = (args.guid_operand()?, args.number("timeout-s")?);
     let done = wait(&client()?, guid, timeout_s, args.json)?;
     print_record(&done, args.json);
-    Ok(ExitCode::SUCCESS)
+    // A final state other than verified is a failure here as in `attest`.
+    Ok(exit_for(&done))
 }
