@@ -4,6 +4,9 @@
 #[doc = include_str!("../docs/guide/attestation.md")]
 pub mod attestation_jwts {}
 
+#[doc = include_str!("../docs/guide/kyc-paths.md")]
+pub mod two_kyc_paths {}
+
 #[doc = include_str!("../docs/guide/keys.md")]
 pub mod where_the_key_lives {}
 

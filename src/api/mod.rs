@@ -2,6 +2,7 @@
 //! is sent, and each answer is read by [`answer`]. `client` wires them to HTTP.
 
 mod answer;
+pub(crate) mod kyc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -30,11 +31,14 @@ pub(crate) struct ApiRequest {
     pub(crate) method: Method,
     pub(crate) path: String,
     pub(crate) query: Vec<(&'static str, String)>,
-    pub(crate) body: Option<Vec<u8>>,
+    /// Wiped when dropped: it may carry a person's data.
+    pub(crate) body: Option<Zeroizing<Vec<u8>>>,
     /// The model the answer decodes into, for error messages.
     pub(crate) what: &'static str,
     /// For creates: how the caller can find out whether a failed create took effect.
     pub(crate) outcome_hint: Option<String>,
+    /// Values sent that a server's answer must not carry into an error (a person's data).
+    pub(crate) withhold: Vec<Zeroizing<String>>,
 }
 
 impl ApiRequest {
@@ -46,6 +50,7 @@ impl ApiRequest {
             body: None,
             what,
             outcome_hint: None,
+            withhold: Vec::new(),
         }
     }
 
@@ -54,9 +59,10 @@ impl ApiRequest {
             method: Method::Post,
             path: path.to_owned(),
             query: Vec::new(),
-            body: Some(body),
+            body: Some(Zeroizing::new(body)),
             what,
             outcome_hint: Some(outcome_hint),
+            withhold: Vec::new(),
         }
     }
 
@@ -376,7 +382,7 @@ mod tests {
             .body
             .unwrap();
         assert_eq!(
-            String::from_utf8(body).unwrap(),
+            String::from_utf8(body.to_vec()).unwrap(),
             format!(
                 r#"{{"customer_guid":"{G}","type":"attestation","attestation_details":{{"token":"a.b.c"}}}}"#
             )

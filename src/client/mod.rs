@@ -4,6 +4,7 @@
 mod builder;
 mod call;
 mod keys;
+mod kyc;
 mod network;
 mod proxy;
 mod resolver;
@@ -18,6 +19,7 @@ pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_CONNECTIONS, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Environment,
 };
+pub use kyc::KYC_SCOPES;
 
 use crate::api;
 use crate::error::Error;

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use super::builder::Settings;
 use super::call::{Step, deadline_after, with_retries};
 use super::transport::Outgoing;
-use crate::api::{self, ApiRequest, Unusable, read_answer, read_token_answer};
+use crate::api::{self, ApiRequest, read_answer, read_token_answer};
 use crate::auth::{CachedToken, Credentials, Secret, TokenCache};
 use crate::error::Error;
 use crate::retry::Method;
@@ -98,7 +98,7 @@ impl Session {
                 url: &url,
                 label: &label,
                 token: Some(&token),
-                body: request.body.as_deref(),
+                body: request.body.as_ref().map(|b| b.as_slice()),
             };
             self.wait_out_hold(deadline);
             let started = Instant::now();
@@ -124,9 +124,12 @@ impl Session {
                 token_renewed = true;
                 return Step::Again;
             }
-            match read_answer(request.what, answer, &self.secrets(&token)) {
+            // The token, the client secret, and what the request carried of a person.
+            let mut secrets: Vec<&str> = self.secrets(&token).to_vec();
+            secrets.extend(request.withhold.iter().map(|s| s.as_str()));
+            match read_answer(request.what, answer, &secrets) {
                 Ok(value) => Step::Done(value),
-                Err(unusable) => Step::Failed(self.redacted(unusable, &token)),
+                Err((error, setback)) => Step::Failed((error.redact(&secrets), setback)),
             }
         };
         with_retries(
@@ -150,8 +153,6 @@ impl Session {
         })
     }
 
-    /// The error with the token of its request and the client secret taken out of whatever
-    /// server text it carries (a server may echo the request back).
     /// What a server must never see printed back: the token sent, the client secret.
     fn secrets<'s>(&'s self, token: &'s Secret) -> [&'s str; 2] {
         let secret = match &self.settings.credentials {
@@ -159,10 +160,6 @@ impl Session {
             Credentials::BearerToken(_) => "",
         };
         [token.expose(), secret]
-    }
-
-    fn redacted(&self, (error, setback): Unusable, token: &Secret) -> Unusable {
-        (error.redact(&self.secrets(token)), setback)
     }
 
     fn renews_tokens(&self) -> bool {

@@ -21,8 +21,10 @@
 //! # Ok::<_, cybrid_identity::Error>(())
 //! ```
 
+mod bodies;
 mod faults;
 mod http;
+mod kyc;
 mod limit;
 mod oauth;
 mod paths;
@@ -66,6 +68,7 @@ pub struct EmulatorBuilder {
     rate_limit: Option<u32>,
     bank_guid: Option<String>,
     credentials: Option<(String, String)>,
+    bank_features: Vec<String>,
 }
 
 impl Default for EmulatorBuilder {
@@ -80,6 +83,10 @@ impl Default for EmulatorBuilder {
             rate_limit: None,
             bank_guid: None,
             credentials: None,
+            bank_features: kyc::DEFAULT_BANK_FEATURES
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect(),
         }
     }
 }
@@ -149,6 +156,19 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The bank's features (`GET /api/banks/{bank_guid}`), which choose its KYC path:
+    /// `attestation_identity_records` (identity records; `_v2`, `_v3` too) and/or
+    /// `kyc_identity_verifications` (attested identity verifications). Default: both. A
+    /// create on a path the bank lacks is refused 403 `unsupported_feature`.
+    pub fn bank_features<I, S>(mut self, features: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.bank_features = features.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Binds `127.0.0.1` and starts serving on background threads.
     ///
     /// # Errors
@@ -171,7 +191,13 @@ impl EmulatorBuilder {
             SigningKey::sandbox().verifying_key().clone(),
         );
         let oauth = OAuth::new(client_id.clone(), client_secret.clone(), self.token_ttl);
-        let shared = Arc::new(Shared::new(store, oauth, self.latency, self.rate_limit));
+        let kyc = kyc::Kyc::new(bank_guid.clone(), self.bank_features, self.transition);
+        let shared = Arc::new(Shared::new(
+            (store, kyc),
+            oauth,
+            self.latency,
+            self.rate_limit,
+        ));
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let server = server::Server::start(addr, shared.clone())
             .map_err(|e| Error::config(format!("the emulator could not listen on {addr}: {e}")))?;
@@ -262,10 +288,12 @@ impl Emulator {
 
     /// A client builder pointed at this emulator with its credentials.
     pub fn client_builder(&self) -> ClientBuilder {
+        // Every scope the emulator grants: identity records' and today's KYC calls'.
         Client::builder()
             .base_url(self.url())
             .token_url(self.token_url())
             .client_credentials(self.client_id(), self.client_secret())
+            .scopes(oauth::SCOPES)
     }
 
     /// A client for this emulator.

@@ -49,8 +49,21 @@ impl Grants {
     }
 }
 
+/// Every scope the emulator grants: the identity records' ([`DEFAULT_SCOPES`], what a
+/// token request without `scope` gets) and today's KYC calls'.
+pub(crate) const SCOPES: [&str; 8] = [
+    "customers:read",
+    "customers:write",
+    "banks:read",
+    "banks:write",
+    "customers:execute",
+    "identity_verifications:read",
+    "identity_verifications:execute",
+    "customers:pii:read",
+];
+
 fn scope_bit(scope: &str) -> u8 {
-    DEFAULT_SCOPES
+    SCOPES
         .iter()
         .position(|s| *s == scope)
         .map_or(0, |i| 1 << i)
@@ -132,10 +145,7 @@ impl OAuth {
             Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
             None => DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         };
-        if let Some(bad) = scopes
-            .iter()
-            .find(|s| !DEFAULT_SCOPES.contains(&s.as_str()))
-        {
+        if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
             let why = format!("scope {bad:?} is not granted to this client");
             return Err(oauth_error(400, "invalid_scope", &why));
         }

@@ -10,6 +10,12 @@ pub(crate) enum Endpoint {
     Record,
     Keys,
     Key,
+    Banks,
+    Bank,
+    Customers,
+    Customer,
+    Verifications,
+    Verification,
     Faults,
     Stats,
 }
@@ -31,6 +37,24 @@ const TEMPLATES: &[(Endpoint, &str, &[&str])] = &[
     (
         Endpoint::Key,
         "/api/bank_verification_keys/{verification_key_guid}",
+        &["GET"],
+    ),
+    (Endpoint::Banks, "/api/banks", &["GET"]),
+    (Endpoint::Bank, "/api/banks/{bank_guid}", &["GET"]),
+    (Endpoint::Customers, "/api/customers", &["GET", "POST"]),
+    (
+        Endpoint::Customer,
+        "/api/customers/{customer_guid}",
+        &["GET"],
+    ),
+    (
+        Endpoint::Verifications,
+        "/api/identity_verifications",
+        &["GET", "POST"],
+    ),
+    (
+        Endpoint::Verification,
+        "/api/identity_verifications/{identity_verification_guid}",
         &["GET"],
     ),
     (

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::bodies::{json_object, paging};
 use super::faults::{Fault, FaultSet, deliver};
 use super::http::{Delivery, Handler, Request, Response, form_pairs};
+use super::kyc::Kyc;
 use super::limit::Bucket;
 use super::oauth::OAuth;
 use super::paths::{Endpoint, Matched, match_route, stats_key};
@@ -17,7 +19,6 @@ use crate::api::{check_chars, check_verification_key_fields};
 use crate::attestation::MAX_TOKEN_CHARS;
 use crate::error::Error;
 use crate::guid;
-use crate::models::MAX_PER_PAGE;
 use crate::sync::lock;
 
 /// The emulator's counters (`GET /_emulator/stats`).
@@ -47,6 +48,7 @@ impl Stats {
 /// What every connection thread shares.
 pub(crate) struct Shared {
     store: Mutex<Store>,
+    kyc: Mutex<Kyc>,
     pub(crate) faults: FaultSet,
     oauth: OAuth,
     requests: Mutex<BTreeMap<String, u64>>,
@@ -61,13 +63,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(
-        store: Store,
+        (store, kyc): (Store, Kyc),
         oauth: OAuth,
         latency: Duration,
         rate_limit: Option<u32>,
     ) -> Self {
         Shared {
             store: Mutex::new(store),
+            kyc: Mutex::new(kyc),
             faults: FaultSet::default(),
             oauth,
             requests: Mutex::default(),
@@ -115,12 +118,39 @@ impl Shared {
         };
         match (endpoint, method) {
             (Endpoint::Token, _) => self.oauth.token(request),
-            (Endpoint::Records, "POST") => api("customers:write", &|| self.create_record(request)),
+            (Endpoint::Records, "POST") => api("customers:write", &|| {
+                let refused = lock(&self.kyc).refuse_without("attestation_identity_records");
+                refused.unwrap_or_else(|| self.create_record(request))
+            }),
             (Endpoint::Records, _) => api("customers:read", &|| self.list_records(request)),
             (Endpoint::Record, _) => api("customers:read", &|| self.get_record(param)),
             (Endpoint::Keys, "POST") => api("banks:write", &|| self.create_key(request)),
             (Endpoint::Keys, _) => api("banks:read", &|| self.list_keys(request)),
             (Endpoint::Key, _) => api("banks:read", &|| self.get_key(param)),
+            (Endpoint::Banks, _) => api("banks:read", &|| lock(&self.kyc).banks()),
+            (Endpoint::Bank, _) => api("banks:read", &|| lock(&self.kyc).bank(param)),
+            (Endpoint::Customers, "POST") => api("customers:execute", &|| {
+                lock(&self.kyc).create_customer(request)
+            }),
+            (Endpoint::Customers, _) => api("customers:read", &|| {
+                let kyc = lock(&self.kyc);
+                paged(request, |p, n| kyc.list_customers(request, p, n))
+            }),
+            (Endpoint::Customer, _) => {
+                api("customers:read", &|| lock(&self.kyc).get_customer(param))
+            }
+            (Endpoint::Verifications, "POST") => api("identity_verifications:execute", &|| {
+                let mut kyc = lock(&self.kyc);
+                kyc.refuse_without("kyc_identity_verifications")
+                    .unwrap_or_else(|| kyc.create_verification(request))
+            }),
+            (Endpoint::Verifications, _) => api("identity_verifications:read", &|| {
+                let kyc = lock(&self.kyc);
+                paged(request, |p, n| kyc.list_verifications(request, p, n))
+            }),
+            (Endpoint::Verification, _) => api("identity_verifications:read", &|| {
+                lock(&self.kyc).get_verification(param)
+            }),
             (Endpoint::Faults, "POST") => self.add_fault(request),
             (Endpoint::Faults, "DELETE") => {
                 self.faults.clear();
@@ -408,43 +438,10 @@ fn invalid(e: &Error) -> Response {
     Response::error(400, "invalid_parameter", &e.to_string())
 }
 
-fn json_object(request: &Request) -> Result<serde_json::Map<String, Value>, Response> {
-    match serde_json::from_slice(&request.body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Response::error(
-            400,
-            "invalid_json",
-            "the body is not a JSON object",
-        )),
+/// The answer of a listing, with its page read from the query (a 400 for a bad one).
+fn paged(request: &Request, list: impl FnOnce(usize, usize) -> Response) -> Response {
+    match paging(&form_pairs(&request.query)) {
+        Ok((page, per_page)) => list(page, per_page),
+        Err(refusal) => refusal,
     }
-}
-
-fn paging(query: &[(String, String)]) -> Result<(usize, usize), Response> {
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let page = match get("page") {
-        None => 0,
-        Some(v) => v.parse::<usize>().map_err(|_| {
-            Response::error(400, "invalid_parameter", "page must be an integer >= 0")
-        })?,
-    };
-    let per_page = match get("per_page") {
-        None => 10,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-            .ok_or_else(|| {
-                Response::error(
-                    400,
-                    "invalid_parameter",
-                    "per_page must be an integer from 1 to 100",
-                )
-            })? as usize,
-    };
-    Ok((page, per_page))
 }

@@ -225,13 +225,13 @@ fn fingerprint(key: &VerifyingKey) -> String {
     hex(&Sha256::digest(key.to_spki_der()))
 }
 
-fn now_millis() -> OffsetDateTime {
+pub(crate) fn now_millis() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
 }
 
 /// RFC 3339 with milliseconds and `Z`, as Cybrid sends (`2023-06-07T14:02:41.123Z`).
-fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         at.year(),

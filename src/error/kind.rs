@@ -40,6 +40,7 @@ impl Error {
             | Error::InvalidUtf8 { .. }
             | Error::RecordWaitTimedOut { .. }
             | Error::KeyWaitTimedOut { .. }
+            | Error::VerificationWaitTimedOut { .. }
             | Error::Pagination(_)
             | Error::OutcomeUnknown { .. }
             | Error::Journal { .. }
@@ -50,7 +51,7 @@ impl Error {
     /// The error's kind, one short `snake_case` word a program can group by (a book's
     /// journal and summaries count errors by it): `invalid_input`, `key`, `signing`,
     /// `config`, `api`, `token`, `transport`, `decode`, `body_too_large`, `invalid_utf8`,
-    /// `record_wait_timed_out`, `key_wait_timed_out`, `pagination`, `outcome_unknown`,
+    /// `record_wait_timed_out`, `key_wait_timed_out`, `verification_wait_timed_out`, `pagination`, `outcome_unknown`,
     /// `journal`, `signer_key`, `stopped`. Never holds a value from the error.
     ///
     /// ```
@@ -71,6 +72,7 @@ impl Error {
             Error::InvalidUtf8 { .. } => "invalid_utf8",
             Error::RecordWaitTimedOut { .. } => "record_wait_timed_out",
             Error::KeyWaitTimedOut { .. } => "key_wait_timed_out",
+            Error::VerificationWaitTimedOut { .. } => "verification_wait_timed_out",
             Error::Pagination(_) => "pagination",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
             Error::Journal { .. } => "journal",

@@ -46,17 +46,7 @@ fn every_kind_is_permanent_or_not_and_has_a_name() {
 /// One error of every variant (several statuses of the server's), whether it is
 /// permanent, and its kind.
 fn every_kind() -> Vec<(Error, bool, &'static str)> {
-    let record = || Box::new(serde_json::from_str("{}").unwrap());
-    let key = || Box::new(serde_json::from_str("{}").unwrap());
-    let transport = Error::Transport(Box::new(TransportError {
-        kind: TransportErrorKind::Connect,
-        before_sending: true,
-        request: "GET x".into(),
-        message: "refused".into(),
-        source: None,
-    }));
-    let decode = serde_json::from_str::<u8>("x").unwrap_err();
-    vec![
+    let mut cases = vec![
         (Error::invalid("customer_guid", "x"), true, "invalid_input"),
         (Error::key(KeyErrorKind::WrongPassphrase, "x"), true, "key"),
         (Error::key(KeyErrorKind::Refused, "x"), true, "key"),
@@ -70,6 +60,15 @@ fn every_kind() -> Vec<(Error, bool, &'static str)> {
             true,
             "signer_key",
         ),
+    ];
+    cases.extend(server_kinds());
+    cases.extend(local_kinds());
+    cases
+}
+
+/// The errors of answers: the API's statuses and the token endpoint's.
+fn server_kinds() -> Vec<(Error, bool, &'static str)> {
+    vec![
         (api(400), true, "api"),
         (api(401), true, "api"),
         (api(403), true, "api"),
@@ -83,6 +82,22 @@ fn every_kind() -> Vec<(Error, bool, &'static str)> {
         (token(Some(400)), true, "token"),
         (token(Some(500)), false, "token"),
         (token(None), false, "token"),
+    ]
+}
+
+/// The rest.
+fn local_kinds() -> Vec<(Error, bool, &'static str)> {
+    let record = || Box::new(serde_json::from_str("{}").unwrap());
+    let key = || Box::new(serde_json::from_str("{}").unwrap());
+    let transport = Error::Transport(Box::new(TransportError {
+        kind: TransportErrorKind::Connect,
+        before_sending: true,
+        request: "GET x".into(),
+        message: "refused".into(),
+        source: None,
+    }));
+    let decode = serde_json::from_str::<u8>("x").unwrap_err();
+    vec![
         (Error::Signing("device gone".into()), false, "signing"),
         (transport, false, "transport"),
         (
@@ -105,6 +120,13 @@ fn every_kind() -> Vec<(Error, bool, &'static str)> {
             Error::KeyWaitTimedOut { last: key() },
             false,
             "key_wait_timed_out",
+        ),
+        (
+            Error::VerificationWaitTimedOut {
+                last: Box::new(serde_json::from_str("{}").unwrap()),
+            },
+            false,
+            "verification_wait_timed_out",
         ),
         (Error::Pagination("x".into()), false, "pagination"),
         (

@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use args::{Command, Request};
-use commands::{attest, completions, emulator, journal, jwt, keys, records};
+use commands::{attest, completions, emulator, journal, jwt, keys, kyc, records};
 use output::out;
 
 /// Every command, in the order `--help` and the README list them.
@@ -36,6 +36,14 @@ const COMMANDS: &[Command] = &[
     keys::CREATE,
     keys::GET,
     keys::LIST,
+    kyc::BANK_CMD,
+    kyc::CUSTOMERS_CREATE,
+    kyc::CUSTOMERS_GET,
+    kyc::CUSTOMERS_LIST,
+    kyc::VERIFICATIONS_CREATE,
+    kyc::VERIFICATIONS_GET,
+    kyc::VERIFICATIONS_LIST,
+    kyc::VERIFICATIONS_WAIT,
     journal::SUMMARY,
     journal::UNFINISHED,
     completions::COMPLETIONS,

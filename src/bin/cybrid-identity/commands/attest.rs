@@ -4,11 +4,12 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use cybrid_identity::signer::fingerprint;
-use cybrid_identity::{AttestationSigner, Client, Signer, VerificationKey};
+use cybrid_identity::{AttestationSigner, Client, KycPath, Signer, VerificationKey};
 
 use super::batch::{Plan, attest_book, plan, run_one};
 use super::book_file::BookFile;
 use super::key_source::with_signer_flags;
+use super::kyc::require_path;
 use super::{
     AWS_KMS_KEY, BANK, CUSTOMER, KEY, KID, PASSPHRASE_FILE, PKCS11_KEY, PKCS11_MODULE,
     PKCS11_TOKEN, SANDBOX, TIMEOUT_S, client_for, create_failed, exit_for, guid_of, signer,
@@ -139,6 +140,12 @@ fn attest(args: &Args) -> Result<ExitCode, CliError> {
         (None, Some(bank)) => bank.clone(),
         (None, None) => return Err(CliError::usage("the key names no bank: pass --bank")),
     };
+    // A bank on today's path only (no identity records) would refuse every create.
+    match client.get_bank(&bank) {
+        Ok(found) => require_path(&found, KycPath::AttestationIdentityRecords)?,
+        // Not told (a token without banks:read, say): the creates will say it if so.
+        Err(e) => log::warn!("bank {bank}: its features could not be read ({e})"),
+    }
     let signer = AttestationSigner::new(key, bank, kid)?;
     // Not verified, another public key, another bank: every token would fail.
     signer.check_key(&vk)?;

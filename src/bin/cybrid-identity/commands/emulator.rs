@@ -42,6 +42,11 @@ pub const EMULATOR: Command = Command {
             "expiry-on-verify",
             "set a verified record's expired_at to its token's exp",
         ),
+        Flag::value(
+            "bank-features",
+            "A,B",
+            "the bank's features, comma separated (default: attestation_identity_records,kyc_identity_verifications)",
+        ),
         Flag::number(
             "rate-limit",
             1,
@@ -61,6 +66,20 @@ fn serve(args: &Args) -> Result<ExitCode, CliError> {
         ))
         .with_pending(args.has("with-pending"))
         .expiry_on_verify(args.has("expiry-on-verify"));
+    if let Some(features) = args.value("bank-features") {
+        let features: Vec<&str> = features.split(',').map(str::trim).collect();
+        if features.iter().any(|f| {
+            f.is_empty()
+                || !f
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        }) {
+            return Err(CliError::usage(
+                "--bank-features takes feature names (lowercase words and _), comma separated",
+            ));
+        }
+        builder = builder.bank_features(features);
+    }
     if let Some(n) = args.number("rate-limit")? {
         // The flag's range fits a u32.
         builder = builder.rate_limit(u32::try_from(n).unwrap_or(u32::MAX));

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod jwt;
 pub mod key_source;
 pub mod keys;
+pub mod kyc;
 pub mod progress_log;
 pub mod records;
 
@@ -42,6 +43,18 @@ pub const PER_PAGE: Flag = Flag::number("per-page", 1, 100, "objects per page");
 /// A client from the environment's variables.
 pub fn client() -> Result<Client, CliError> {
     Ok(Client::from_env()?)
+}
+
+/// A client from the environment's variables that asks for `scopes` (unless
+/// `CYBRID_SCOPES` names its own): each command asks for what it needs.
+pub fn client_with_scopes(scopes: &[&str]) -> Result<Client, CliError> {
+    let builder = cybrid_identity::ClientBuilder::from_vars(|name| std::env::var(name).ok())?;
+    let builder = if std::env::var_os("CYBRID_SCOPES").is_some() {
+        builder
+    } else {
+        builder.scopes(scopes.iter().copied())
+    };
+    Ok(builder.build()?)
 }
 
 /// A client from the environment's variables whose pool keeps a connection for each of

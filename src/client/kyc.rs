@@ -1,0 +1,180 @@
+//! Today's KYC calls of [`Client`]: the bank and its features, customers, attested identity
+//! verifications, and waiting for a verification's final state.
+//!
+//! The scopes they need (`banks:read`, `customers:read`, `customers:execute`,
+//! `identity_verifications:read`, `identity_verifications:execute`) are in [`KYC_SCOPES`];
+//! a token without one is refused with a 403 whose message names it.
+
+use super::Client;
+use crate::api::kyc;
+use crate::error::Error;
+use crate::models::{
+    Bank, Customer, CustomerList, CustomerListParams, IdentityVerification,
+    IdentityVerificationList, VerificationListParams,
+};
+use crate::person::Person;
+use crate::wait::{WaitOptions, poll_until_final};
+
+/// The OAuth scopes today's KYC calls need; ask for them with
+/// [`crate::ClientBuilder::scopes`] (with [`crate::DEFAULT_SCOPES`] for identity records too).
+pub const KYC_SCOPES: [&str; 5] = [
+    "banks:read",
+    "customers:read",
+    "customers:execute",
+    "identity_verifications:read",
+    "identity_verifications:execute",
+];
+
+impl Client {
+    /// The bank (`GET /api/banks/{bank_guid}`): its features say which KYC path it attests
+    /// with ([`Bank::kyc_paths`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a guid that is not one; [`Error::Api`] as Cybrid answers.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::KycPath;
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let bank = emu.client()?.get_bank(emu.bank_guid())?;
+    /// assert!(bank.allows(KycPath::AttestedIdentityVerifications));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn get_bank(&self, bank_guid: &str) -> Result<Bank, Error> {
+        self.inner.execute(&kyc::get_bank(bank_guid)?)
+    }
+
+    /// The banks the token sees (`GET /api/banks`, first page): with a bank's own
+    /// credentials, its bank. For a program that does not know its bank's guid.
+    ///
+    /// # Errors
+    /// Any error of the call.
+    pub fn list_banks(&self) -> Result<Vec<Bank>, Error> {
+        #[derive(serde::Deserialize)]
+        struct BankList {
+            objects: Vec<Bank>,
+        }
+        let list: BankList = self.inner.execute(&kyc::list_banks())?;
+        Ok(list.objects)
+    }
+
+    /// Creates an individual customer for `person`, with the bank's `labels` (at most 8, 1 to
+    /// 64 characters: its own ids, to find the customer again). Never retried once the
+    /// request may have arrived: an [`Error::OutcomeUnknown`] says to list by label first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad label; any error of the call. The person's values
+    /// never appear in one, even when the server quotes them.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::{CustomerListParams, Person};
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let client = emu.client()?;
+    /// let person = Person::from_json(br#"{"name": {"first": "Ada", "last": "Lovelace"},
+    ///   "address": {"street": "12 St James's Square", "city": "London", "country_code": "GB"},
+    ///   "date_of_birth": "1985-12-10",
+    ///   "identification_numbers": [{"type": "passport", "issuing_country_code": "GB", "identification_number": "P1815"}]}"#)?;
+    /// let customer = client.create_customer(&person, &["bank-id-42".to_owned()])?;
+    /// let found = client.list_customers(&CustomerListParams::new().label("bank-id-42"))?;
+    /// assert_eq!(found.objects[0].guid, customer.guid);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn create_customer(&self, person: &Person, labels: &[String]) -> Result<Customer, Error> {
+        self.inner.execute(&kyc::create_customer(person, labels)?)
+    }
+
+    /// Reads one customer (its personal data is not kept: see [`Customer`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a guid that is not one; [`Error::Api`] with 404 for none.
+    pub fn get_customer(&self, guid: &str) -> Result<Customer, Error> {
+        self.inner.execute(&kyc::get_customer(guid)?)
+    }
+
+    /// One page of customers, by guid, label or type.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad filter; any error of the call.
+    pub fn list_customers(&self, params: &CustomerListParams) -> Result<CustomerList, Error> {
+        self.inner.execute(&kyc::list_customers(params)?)
+    }
+
+    /// Creates an attested KYC identity verification of `customer_guid` with `person`'s data
+    /// (`type: kyc`, `method: attested`). Never retried once the request may have arrived.
+    ///
+    /// # Errors
+    /// As [`Client::create_customer`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::{Person, WaitOptions};
+    /// let emu = cybrid_identity::emulator::Emulator::builder().transition(std::time::Duration::from_millis(10)).start()?;
+    /// let client = emu.client()?;
+    /// let person = Person::from_json(br#"{"name": {"first": "Ada", "last": "Lovelace"},
+    ///   "address": {"street": "12 St James's Square", "city": "London", "country_code": "GB"},
+    ///   "date_of_birth": "1985-12-10",
+    ///   "identification_numbers": [{"type": "passport", "issuing_country_code": "GB", "identification_number": "P1815"}]}"#)?;
+    /// let customer = client.create_customer(&person, &[])?.guid.unwrap_or_default();
+    /// let made = client.create_identity_verification(&customer, &person)?;
+    /// let done = client.wait_for_identity_verification(made.guid.as_deref().unwrap_or_default(), &WaitOptions::default())?;
+    /// assert!(done.passed());
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn create_identity_verification(
+        &self,
+        customer_guid: &str,
+        person: &Person,
+    ) -> Result<IdentityVerification, Error> {
+        self.inner
+            .execute(&kyc::create_identity_verification(customer_guid, person)?)
+    }
+
+    /// Reads one identity verification.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a guid that is not one; [`Error::Api`] with 404 for none.
+    pub fn get_identity_verification(&self, guid: &str) -> Result<IdentityVerification, Error> {
+        self.inner.execute(&kyc::get_identity_verification(guid)?)
+    }
+
+    /// One page of identity verifications, by customer (many at once), state or type.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad filter; any error of the call.
+    pub fn list_identity_verifications(
+        &self,
+        params: &VerificationListParams,
+    ) -> Result<IdentityVerificationList, Error> {
+        self.inner
+            .execute(&kyc::list_identity_verifications(params)?)
+    }
+
+    /// Polls an identity verification until it is `completed` or `expired`, pausing as
+    /// `options` says (its `on_change` is for identity records and is not called here).
+    ///
+    /// # Errors
+    /// [`Error::VerificationWaitTimedOut`] with the last verification seen at the deadline;
+    /// any error of [`Client::get_identity_verification`].
+    pub fn wait_for_identity_verification(
+        &self,
+        guid: &str,
+        options: &WaitOptions,
+    ) -> Result<IdentityVerification, Error> {
+        let sleep = &|wait| self.inner.settings.sleep.pause(wait);
+        poll_until_final(
+            options,
+            sleep,
+            || self.get_identity_verification(guid),
+            |v| v.state.clone(),
+            IdentityVerification::is_final,
+            |_| {},
+            |last| Error::VerificationWaitTimedOut {
+                last: Box::new(last),
+            },
+        )
+    }
+}
