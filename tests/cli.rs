@@ -185,11 +185,21 @@ fn the_demo_shows_verified_then_failed_with_its_code() {
     );
     assert!(text.contains("  … verified (after"), "{text}");
     assert!(text.contains("  … failed (after"), "{text}");
-    assert!(text.trim_end().ends_with("Done: the good record is verified, the bad one failed with failure code invalid_issuer."), "{text}");
+    assert!(text.contains("Done: the good record is verified, the bad one failed with failure code invalid_issuer.\n"), "{text}");
+    // Then today's path, which the default emulator's bank has too.
+    assert!(
+        text.trim_end()
+            .ends_with("9. Created an attested identity verification: completed, outcome passed."),
+        "{text}"
+    );
 
     let out = run(&["demo", "--json"], |_| {});
-    let last: Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
-    assert_eq!(last["step"], "done");
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.last().unwrap()["data"]["outcome"], "passed");
+    let last = lines.iter().find(|l| l["step"] == "done").unwrap();
     assert_eq!(
         last["data"]["good"]["attestation_details"]["state"],
         "verified"

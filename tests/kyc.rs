@@ -354,3 +354,177 @@ fn a_verification_refused_by_the_server_never_shows_the_values_it_quotes() {
     assert!(!shown.contains(BIRTH) && !shown.contains(NUMBER), "{shown}");
     assert_eq!(err.status(), Some(422));
 }
+
+/// Where `.ci/run` installs today's official Python client and Prism, beside the build.
+fn installed(what: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(what)
+}
+
+/// Cybrid's official Python client of today (0.129.899, from PyPI) creates and reads a
+/// customer and an attested verification against the emulator, its models taking every
+/// answer. Ignored by the README's test command; `.ci/run` installs the package (into
+/// `target/python-0.129`, beside the 0.71.72 one the identity-record test uses) and runs it
+/// with `--ignored`.
+#[test]
+#[ignore = "needs cybrid-api-bank-python==0.129.899 in target/python-0.129; .ci/run installs it"]
+fn cybrids_python_client_of_today_creates_and_reads_a_verified_customer() {
+    let packages = installed("python-0.129");
+    assert!(
+        packages.join("cybrid_api_bank").is_dir(),
+        "{} holds no cybrid_api_bank: python3 -m pip install --target {} cybrid-api-bank-python==0.129.899",
+        packages.display(),
+        packages.display()
+    );
+    let emu = emulator(None);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/official_client_kyc.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .env("PYTHONPATH", &packages)
+        .env("CYBRID_BASE_URL", emu.url())
+        .env("CYBRID_TOKEN_URL", emu.token_url())
+        .env("CYBRID_CLIENT_ID", emu.client_id())
+        .env("CYBRID_CLIENT_SECRET", emu.client_secret())
+        .env("CYBRID_BANK_GUID", emu.bank_guid())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all(&out));
+    let line = json_of(&text(&out.stdout));
+    assert_eq!(
+        line["features"],
+        json!(["attestation_identity_records", "kyc_identity_verifications"])
+    );
+    assert_eq!(line["banks"], 1);
+    assert_eq!(line["customer_state"], "unverified");
+    assert_eq!(line["by_label"], 1);
+    assert_eq!(line["states"][0], "storing");
+    assert_eq!(
+        line["states"].as_array().unwrap().last().unwrap(),
+        "completed"
+    );
+    assert_eq!(line["outcome"], "passed");
+    assert_eq!(line["listed"], 1);
+    assert_eq!(line["customer_after"], "verified");
+}
+
+/// Prism, a validating proxy driven by Cybrid's OpenAPI document 0.123.652, in front of the
+/// emulator: every request the `Client`'s KYC calls send, and every answer, conforms (with
+/// `--errors` Prism answers a violation with an error, so a call that succeeds conformed).
+/// A bad body sent through it is refused, so the proxy is known to check.
+#[test]
+#[ignore = "needs Prism (npm @stoplight/prism-cli) in target/prism; .ci/run installs it"]
+fn every_kyc_call_and_answer_conforms_to_cybrids_openapi_document() {
+    let prism = installed("prism/node_modules/.bin/prism");
+    assert!(prism.exists(), "no {}", prism.display());
+    let emu = emulator(None);
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/current-api/cybrid-bank-openapi-0.123.652.yaml");
+    assert!(
+        spec.exists(),
+        "{}: Cybrid's document, in the shared folder beside the checkout",
+        spec.display()
+    );
+    let dir = Scratch::new("prism");
+    let log = std::fs::File::create(dir.path("prism.log")).unwrap();
+    let child = Command::new(&prism)
+        .arg("proxy")
+        .arg(&spec)
+        .arg(emu.url())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--host",
+            "127.0.0.1",
+            "--errors",
+        ])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "prism did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let client = emu
+        .client_builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let bank = client.get_bank(emu.bank_guid()).unwrap();
+    assert_eq!(bank.kyc_paths().len(), 2);
+    assert_eq!(client.list_banks().unwrap().len(), 1);
+    let p = cybrid_identity::Person::from_json(person().to_string().as_bytes()).unwrap();
+    let customer = client.create_customer(&p, &["prism-1".to_owned()]).unwrap();
+    let guid = customer.guid.clone().unwrap();
+    assert_eq!(
+        client.get_customer(&guid).unwrap().guid.as_deref(),
+        Some(guid.as_str())
+    );
+    let listed = client
+        .list_customers(
+            &cybrid_identity::CustomerListParams::new()
+                .label("prism-1")
+                .per_page(100),
+        )
+        .unwrap();
+    assert_eq!(listed.objects.len(), 1);
+    let made = client.create_identity_verification(&guid, &p).unwrap();
+    let done = client
+        .wait_for_identity_verification(made.guid.as_deref().unwrap(), &Default::default())
+        .unwrap();
+    assert!(done.passed(), "{done:?}");
+    let listed = client
+        .list_identity_verifications(
+            &cybrid_identity::VerificationListParams::new().customer_guid(&guid),
+        )
+        .unwrap();
+    assert_eq!(listed.objects.len(), 1);
+    // The control: a body outside the document is refused by the proxy, not the emulator.
+    let body = json!({"grant_type": "client_credentials", "client_id": emu.client_id(),
+                      "client_secret": emu.client_secret(), "scope": "customers:execute"});
+    let token: Value = serde_json::from_str(
+        &ureq::post(emu.token_url())
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    let before = emu.stats().count("POST /api/customers");
+    let refused = ureq::post(format!("http://127.0.0.1:{port}/api/customers"))
+        .header(
+            "authorization",
+            format!("Bearer {}", token["access_token"].as_str().unwrap()),
+        )
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .header("content-type", "application/json")
+        .send(json!({"type": "robot"}).to_string())
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert_eq!(
+        emu.stats().count("POST /api/customers"),
+        before,
+        "refused by Prism"
+    );
+    let written = std::fs::read_to_string(dir.path("prism.log")).unwrap();
+    assert!(!written.contains("Violation"), "{written}");
+}

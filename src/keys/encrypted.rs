@@ -50,6 +50,19 @@ impl SigningKey {
     /// Reads a DER `EncryptedPrivateKeyInfo` (PKCS#8 with PBES2), decrypting it with
     /// `passphrase`.
     ///
+    /// ```
+    /// use cybrid_identity::SigningKey;
+    /// // The DER inside an encrypted PEM (as `openssl pkcs8 -topk8 -outform DER` writes it).
+    /// let pem = SigningKey::sandbox().to_encrypted_pkcs8_pem(b"correct horse")?;
+    /// let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    /// use base64::Engine as _;
+    /// let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+    /// let key = SigningKey::from_encrypted_der(&der, b"correct horse")?;
+    /// assert_eq!(key.verifying_key(), SigningKey::sandbox().verifying_key());
+    /// assert!(SigningKey::from_encrypted_der(&der, b"wrong").is_err());
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`SigningKey::from_pem_with_passphrase`].
     pub fn from_encrypted_der(der: &[u8], passphrase: &[u8]) -> Result<Self, Error> {
@@ -84,6 +97,16 @@ impl SigningKey {
     /// The private key as encrypted PKCS#8 PEM (`-----BEGIN ENCRYPTED PRIVATE KEY-----`):
     /// PBES2 with scrypt (N = 2^14, r = 8, p = 1) and AES-256-CBC, a random salt and IV, as
     /// OpenSSL 3 writes and reads it (`openssl pkey -in key.pem` asks for the passphrase).
+    ///
+    /// ```
+    /// use cybrid_identity::SigningKey;
+    /// let pem = SigningKey::sandbox().to_encrypted_pkcs8_pem(b"correct horse")?;
+    /// assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+    /// // A fresh salt and IV each time: the same key encrypts to other bytes.
+    /// assert_ne!(*pem, *SigningKey::sandbox().to_encrypted_pkcs8_pem(b"correct horse")?);
+    /// assert!(SigningKey::sandbox().to_encrypted_pkcs8_pem(b"").is_err());
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an empty passphrase; [`Error::Key`] if the key cannot be

@@ -8,8 +8,8 @@ use std::time::Duration;
 use cybrid_identity::emulator::{Emulator, new_guid};
 use cybrid_identity::time::OffsetDateTime;
 use cybrid_identity::{
-    Attestation, AttestationState, Client, Environment, IdentityRecord, ListParams,
-    PostIdentityRecord, SigningKey, attestation,
+    Attestation, AttestationState, Client, Environment, IdentityRecord, KycPath, ListParams,
+    Person, PostIdentityRecord, SigningKey, WaitOptions, attestation,
 };
 use serde_json::{Value, json};
 
@@ -23,7 +23,9 @@ pub const DEMO: Command = Command {
     operand: None,
     flags: &[],
     about: "Starts an emulator in-process and runs what an integrator runs: token, verification\n\
-            key, sign, create, wait, list; then one bad token to show a failed record and its code.\n\
+            key, sign, create, wait, list; then one bad token to show a failed record and its code;\n\
+            then, when the bank has kyc_identity_verifications (the emulator's does), a customer\n\
+            and an attested identity verification of a made-up person.\n\
             With CYBRID_CLIENT_ID and CYBRID_CLIENT_SECRET (or CYBRID_ACCESS_TOKEN) set, it runs against\n\
             Cybrid's sandbox instead, for the customer in CYBRID_CUSTOMER_GUID. Never production: it\n\
             signs with the sandbox key Cybrid publishes, which proves nothing there.",
@@ -166,7 +168,52 @@ fn demo(args: &Args) -> Result<ExitCode, CliError> {
         json!({"total": listed.total}),
     );
     let bad = bad_token(&client, &say, &customer, &bank, &kid, &key)?;
-    finish(&say, &good, &bad)
+    let attested = finish(&say, &good, &bad);
+    // The other path, when the bank has it: a customer and an attested verification.
+    let verified = match client.get_bank(&bank) {
+        Ok(found) if found.allows(KycPath::AttestedIdentityVerifications) => {
+            verification_steps(&client, &say)?
+        }
+        _ => true,
+    };
+    Ok(if attested && verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// A made-up person of the sandbox's: never a real one's data in a demo.
+const DEMO_PERSON: &[u8] = br#"{"name": {"first": "Demo", "last": "Person"},
+  "address": {"street": "1 Sandbox Street", "city": "Toronto", "subdivision": "ON", "country_code": "CA"},
+  "date_of_birth": "1990-01-01",
+  "identification_numbers": [{"type": "passport", "issuing_country_code": "CA", "identification_number": "DEMO0001"}]}"#;
+
+/// Steps 8 and 9: today's path, a customer and an attested identity verification.
+fn verification_steps(client: &Client, say: &Narrator) -> Result<bool, CliError> {
+    let person = Person::from_json(DEMO_PERSON)?;
+    let customer = client.create_customer(&person, &[])?;
+    let guid = customer.guid.clone().unwrap_or_default();
+    say.say(
+        "customer",
+        &format!("8. The bank has kyc_identity_verifications too: created customer {guid} (a made-up person)."),
+        json!({"guid": guid}),
+    );
+    let made = client.create_identity_verification(&guid, &person)?;
+    let done = client.wait_for_identity_verification(
+        made.guid.as_deref().unwrap_or_default(),
+        &WaitOptions::default(),
+    )?;
+    say.say(
+        "verification",
+        &format!(
+            "9. Created an attested identity verification: {}, outcome {}.",
+            done.state.as_ref().map_or("?", |s| s.as_str()),
+            done.outcome.as_ref().map_or("none", |o| o.as_str())
+        ),
+        json!({"guid": done.guid, "state": done.state, "outcome": done.outcome}),
+    );
+    Ok(done.passed())
 }
 
 /// Steps 6 and 7: a token that claims another bank, pre-flighted, then sent.
@@ -200,11 +247,7 @@ fn bad_token(
     create_and_wait(client, say, "7", customer, bad_token)
 }
 
-fn finish(
-    say: &Narrator,
-    good: &IdentityRecord,
-    bad: &IdentityRecord,
-) -> Result<ExitCode, CliError> {
+fn finish(say: &Narrator, good: &IdentityRecord, bad: &IdentityRecord) -> bool {
     let ok = good.state() == Some(&AttestationState::Verified)
         && bad.state() == Some(&AttestationState::Failed);
     say.say(
@@ -217,11 +260,7 @@ fn finish(
         ),
         json!({"good": good, "bad": bad}),
     );
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    ok
 }
 
 fn create_and_wait(
