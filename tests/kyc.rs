@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/hexdump.rs"]
+mod hexdump;
 use cli::*;
 
 const FIRST: &str = "Ottoline";
@@ -298,27 +300,11 @@ fn a_run_with_rust_log_trace_leaves_the_persons_data_in_no_output_or_file() {
     }
     let seen = outputs.join("\n");
     // Hex rows reassembled, as a reader of a wire dump would.
-    let decoded = decode_hex_rows(&seen);
+    let decoded = hexdump::stream(seen.lines());
     for secret in [FIRST, LAST, BIRTH, NUMBER] {
         assert!(!seen.contains(secret), "{secret} in:\n{seen}");
         assert!(!decoded.contains(secret), "{secret} in a hex dump");
     }
-}
-
-/// Every 16-byte hex-dump row (`0a1b 2c3d …`) of `text`, decoded and joined.
-fn decode_hex_rows(text: &str) -> String {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let groups: Vec<&str> = line.split(' ').take(8).collect();
-        if groups.len() == 8 && groups.iter().all(|g| g.len() == 4) {
-            for pair in groups.iter().flat_map(|g| [&g[..2], &g[2..]]) {
-                if let Ok(b) = u8::from_str_radix(pair, 16) {
-                    out.push(b);
-                }
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[test]
@@ -422,13 +408,9 @@ fn every_kyc_call_and_answer_conforms_to_cybrids_openapi_document() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
+    // Cybrid's document as published (a copy of the reference's, kept with the tests).
     let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/current-api/cybrid-bank-openapi-0.123.652.yaml");
-    assert!(
-        spec.exists(),
-        "{}: Cybrid's document, in the shared folder beside the checkout",
-        spec.display()
-    );
+        .join("tests/fixtures/openapi/cybrid-bank-openapi-0.123.652.yaml");
     let dir = Scratch::new("prism");
     let log = std::fs::File::create(dir.path("prism.log")).unwrap();
     let child = Command::new(&prism)
@@ -527,4 +509,26 @@ fn every_kyc_call_and_answer_conforms_to_cybrids_openapi_document() {
     );
     let written = std::fs::read_to_string(dir.path("prism.log")).unwrap();
     assert!(!written.contains("Violation"), "{written}");
+}
+
+#[test]
+fn a_token_without_a_kyc_scope_is_refused_naming_it() {
+    let emu = emulator(None);
+    // The identity records' default scopes only: no customers:execute.
+    let client = emu
+        .client_builder()
+        .scopes(cybrid_identity::DEFAULT_SCOPES)
+        .build()
+        .unwrap();
+    let p = cybrid_identity::Person::from_json(person().to_string().as_bytes()).unwrap();
+    let err = client.create_customer(&p, &[]).unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("customers:execute"), "{err}");
+    assert!(err.is_permanent());
+    // banks:read is among the defaults: the bank reads.
+    assert!(client.get_bank(emu.bank_guid()).is_ok());
+    // The command line asks each command's scopes: it works with the same credentials.
+    let dir = Scratch::new("kyc-scopes");
+    let file = write(&dir.path(""), "person.json", &person());
+    succeeds(&mut cli(&emu, &["customers", "create", "--person", &file]));
 }

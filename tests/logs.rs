@@ -5,6 +5,8 @@
 //! rows: the test shows it does, and that the README's filter (`ureq_proto=debug`) removes
 //! them. One test, so that the process-wide logger sees only it.
 
+#[path = "support/hexdump.rs"]
+mod hexdump;
 mod support;
 
 use std::sync::Mutex;
@@ -162,40 +164,17 @@ fn records_name_retries_and_fetches_and_never_a_secret() {
     );
 }
 
-/// The records passing `keep`, in order: hex-dump rows (ureq_proto's `0a1b 2c3d … ascii`)
-/// decoded back to their bytes, other records as their text, each followed by a newline.
+/// The records passing `keep`, in order, read as a person would (hex rows decoded).
 fn stream(
     records: &[(log::Level, String, String)],
     keep: impl Fn(&str, log::Level) -> bool,
 ) -> String {
-    let mut out = Vec::new();
-    for (_, _, text) in records.iter().filter(|(l, t, _)| keep(t, *l)) {
-        match hex_row(text) {
-            Some(bytes) => out.extend(bytes),
-            None => {
-                out.extend(text.as_bytes());
-                out.push(b'\n');
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The bytes of one hex-dump row: eight groups of four hex digits (`--` past the end), a
-/// space, and sixteen characters.
-fn hex_row(text: &str) -> Option<Vec<u8>> {
-    let groups: Vec<&str> = text.split(' ').take(8).collect();
-    if groups.len() < 8 || groups.iter().any(|g| g.len() != 4) {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    for pair in groups.iter().flat_map(|g| [&g[..2], &g[2..]]) {
-        match pair {
-            "--" => {}
-            hex => bytes.push(u8::from_str_radix(hex, 16).ok()?),
-        }
-    }
-    Some(bytes)
+    hexdump::stream(
+        records
+            .iter()
+            .filter(|(l, t, _)| keep(t, *l))
+            .map(|(_, _, text)| text.as_str()),
+    )
 }
 
 /// The longest piece (8 characters or more) of `secret` that `text` holds, if any.

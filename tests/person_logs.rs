@@ -7,6 +7,9 @@ use std::sync::Mutex;
 use cybrid_identity::Person;
 use cybrid_identity::emulator::Emulator;
 
+#[path = "support/hexdump.rs"]
+mod hexdump;
+
 struct Capture(Mutex<Vec<(String, String)>>);
 
 impl log::Log for Capture {
@@ -28,32 +31,12 @@ const NUMBER: &str = "X9402218837";
 
 /// A target's records as one text, hex-dump rows decoded back to their bytes.
 fn stream(records: &[(String, String)], keep: impl Fn(&str) -> bool) -> String {
-    let mut out = Vec::new();
-    for (_, text) in records.iter().filter(|(t, _)| keep(t)) {
-        match hex_row(text) {
-            Some(bytes) => out.extend(bytes),
-            None => {
-                out.extend(text.as_bytes());
-                out.push(b'\n');
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_row(text: &str) -> Option<Vec<u8>> {
-    let groups: Vec<&str> = text.split(' ').take(8).collect();
-    if groups.len() < 8 || groups.iter().any(|g| g.len() != 4) {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    for pair in groups.iter().flat_map(|g| [&g[..2], &g[2..]]) {
-        match pair {
-            "--" => {}
-            hex => bytes.push(u8::from_str_radix(hex, 16).ok()?),
-        }
-    }
-    Some(bytes)
+    hexdump::stream(
+        records
+            .iter()
+            .filter(|(t, _)| keep(t))
+            .map(|(_, text)| text.as_str()),
+    )
 }
 
 #[test]

@@ -39,6 +39,49 @@ impl Http {
         }
     }
 
+    /// The agent for the machine's own endpoints (instance metadata, the container
+    /// agent): a 1 s connect timeout, so that a laptop without them does not hang.
+    pub(crate) fn metadata() -> Self {
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(1)))
+            .timeout_global(Some(Duration::from_secs(5)))
+            .user_agent(concat!("cybrid-identity/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Http {
+            agent: config.new_agent(),
+        }
+    }
+
+    /// A `GET` or `PUT` (no body) with `headers`.
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Answer, Error> {
+        if method == "POST" {
+            return self.post(url, headers, body);
+        }
+        let sent = if method == "PUT" {
+            let mut request = self.agent.put(url);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.send(body)
+        } else {
+            let mut request = self.agent.get(url);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.call()
+        };
+        let response =
+            sent.map_err(|e| Error::Signing(format!("{url} could not be reached: {e}")))?;
+        read(response)
+    }
+
     /// One POST: `headers` as given (lowercase names), `x-amz-date` … set by the caller.
     pub(crate) fn post(
         &self,
@@ -50,28 +93,33 @@ impl Http {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let mut response = request
+        let response = request
             .send(body)
             .map_err(|e| Error::Signing(format!("AWS could not be reached at {url}: {e}")))?;
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-amzn-requestid")
-            .or_else(|| response.headers().get("x-amz-request-id"))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(|e| Error::Signing(format!("AWS's answer could not be read: {e}")))?;
-        Ok(Answer {
-            status,
-            request_id,
-            body,
-        })
+        read(response)
     }
+}
+
+/// An answer's status, request id and body (read through the limit).
+fn read(mut response: ureq::http::Response<ureq::Body>) -> Result<Answer, Error> {
+    let status = response.status().as_u16();
+    let request_id = response
+        .headers()
+        .get("x-amzn-requestid")
+        .or_else(|| response.headers().get("x-amz-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_vec()
+        .map_err(|e| Error::Signing(format!("AWS's answer could not be read: {e}")))?;
+    Ok(Answer {
+        status,
+        request_id,
+        body,
+    })
 }
 
 /// Whether an answer is worth another try: throttled, or the service's own failure.

@@ -9,11 +9,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha512};
-use time::OffsetDateTime;
 
-use super::credentials::{Credentials, LOOKED_AT, Provider, xml};
+use super::credentials::{LOOKED_AT, Provider, profile_region};
 use super::http::{ATTEMPTS, Answer, Http, aws_error, backoff, is_transient};
-use super::sigv4::{Request, Scope, amz_date, authorization};
+use super::signed::{Service, signed_post};
+use super::source::Credentials;
+use super::sts::xml;
 use crate::error::{Error, KeyErrorKind};
 use crate::keys::{MIN_KEY_BITS, VerifyingKey};
 use crate::signer::Signer;
@@ -43,7 +44,6 @@ struct Kms {
     raw: bool,
     region: String,
     endpoint: String,
-    host: String,
     credentials: Provider,
     http: Http,
 }
@@ -69,14 +69,15 @@ impl AwsKmsSigner {
     /// more that allows `RSASSA_PKCS1_V1_5_SHA_512`.
     pub fn from_vars(key_id: &str, var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
-        let region = set("AWS_REGION")
-            .or_else(|| set("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| {
+        let region = match set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
+            Some(region) => region,
+            None => profile_region(&|name| set(name))?.ok_or_else(|| {
                 Error::invalid(
                     "aws_region",
-                    "set AWS_REGION (or AWS_DEFAULT_REGION) to the KMS key's region",
+                    "set AWS_REGION (or AWS_DEFAULT_REGION, or the profile's region) to the KMS key's region",
                 )
-            })?;
+            })?,
+        };
         let endpoint = |service: &str| {
             set(&format!(
                 "AWS_ENDPOINT_URL_{}",
@@ -86,19 +87,12 @@ impl AwsKmsSigner {
             .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
         };
         let (endpoint, sts) = (endpoint("kms"), endpoint("sts"));
-        let credentials = Provider::from_vars(&|name| set(name), sts).ok_or_else(|| {
+        let credentials = Provider::chain(&|name| set(name), sts)?.ok_or_else(|| {
             Error::invalid(
                 "aws_credentials",
                 format!("no AWS credentials found: looked at {LOOKED_AT}"),
             )
         })?;
-        let host = endpoint
-            .split_once("://")
-            .map_or(endpoint.as_str(), |(_, rest)| rest)
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
         // AWS takes DIGEST; a stand-in that does not (moto 5.2 signs the digest as a message)
         // is told RAW, and gets the signing input itself (a token is far below 4 KiB).
         let raw = match set("CYBRID_AWS_KMS_MESSAGE_TYPE").as_deref() {
@@ -116,7 +110,6 @@ impl AwsKmsSigner {
             raw,
             region,
             endpoint,
-            host,
             credentials,
             http: Http::new(),
         };
@@ -222,44 +215,19 @@ impl Kms {
     }
 
     fn send(&self, action: &str, body: &[u8], credentials: &Credentials) -> Result<Answer, Error> {
-        let now = OffsetDateTime::now_utc();
-        let date = amz_date(now);
-        let target = format!("TrentService.{action}");
-        let mut headers = vec![
+        let headers = vec![
             (
                 "content-type".to_owned(),
                 "application/x-amz-json-1.1".to_owned(),
             ),
-            ("host".to_owned(), self.host.clone()),
-            ("x-amz-date".to_owned(), date),
-            ("x-amz-target".to_owned(), target),
+            ("x-amz-target".to_owned(), format!("TrentService.{action}")),
         ];
-        if let Some(token) = &credentials.session_token {
-            headers.push(("x-amz-security-token".to_owned(), token.to_string()));
-        }
-        let request = Request {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers,
-            body,
-        };
-        let scope = Scope {
-            access_key_id: &credentials.access_key_id,
-            secret_access_key: &credentials.secret_access_key,
+        let service = Service {
+            endpoint: &self.endpoint,
             region: &self.region,
-            service: "kms",
+            name: "kms",
         };
-        let auth = authorization(&request, &scope, now);
-        let mut sent: Vec<(&str, &str)> = request
-            .headers
-            .iter()
-            .filter(|(name, _)| name != "host")
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        sent.push(("authorization", &auth));
-        let url = format!("{}/", self.endpoint.trim_end_matches('/'));
-        self.http.post(&url, &sent, body)
+        signed_post(&self.http, &service, headers, body, credentials)
     }
 }
 

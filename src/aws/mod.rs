@@ -17,7 +17,14 @@
 mod credentials;
 mod http;
 mod kms;
+mod metadata;
+mod process;
+mod profile;
+mod profile_step;
+mod signed;
 mod sigv4;
+mod source;
+mod sts;
 
-pub use credentials::Credentials;
 pub use kms::AwsKmsSigner;
+pub use source::Credentials;

@@ -55,7 +55,24 @@ pub fn cli(emu: &Emulator, args: &[&str]) -> Command {
         .env("CYBRID_BASE_URL", emu.url())
         .env("CYBRID_TOKEN_URL", emu.token_url())
         .env("CYBRID_CLIENT_ID", emu.client_id())
-        .env("CYBRID_CLIENT_SECRET", emu.client_secret());
+        .env("CYBRID_CLIENT_SECRET", emu.client_secret())
+        // No test may reach the instance metadata service's link-local address: the AWS
+        // credential chain ends there, so it is switched off unless a test points it at
+        // loopback.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env_remove("AWS_PROFILE")
+        // Nor read this machine's own AWS profiles: a test that wants one writes its own.
+        .env(
+            "AWS_CONFIG_FILE",
+            "/nonexistent/cybrid-identity-tests/aws-config",
+        )
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/cybrid-identity-tests/aws-credentials",
+        );
     cmd
 }
 

@@ -269,32 +269,37 @@ fn customers_get(args: &Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn page_params(args: &Args) -> Result<(Option<u32>, Option<u32>), CliError> {
-    let narrow = |n: Option<u64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-    Ok((
-        narrow(args.number("page")?),
-        narrow(args.number("per-page")?),
-    ))
-}
-
 fn customers_list(args: &Args) -> Result<ExitCode, CliError> {
     let mut params = CustomerListParams::new();
     for label in labels(args) {
         params = params.label(label);
     }
-    let (page, per_page) = page_params(args)?;
     let client = kyc_client()?;
-    let mut page = page.unwrap_or(0);
-    loop {
-        let list =
-            client.list_customers(&params.clone().page(page).per_page(per_page.unwrap_or(100)))?;
+    pages(args, |page, per_page| {
+        let list = client.list_customers(&params.clone().page(page).per_page(per_page))?;
         list.objects
             .iter()
             .for_each(|c| print_customer(c, args.json));
+        Ok((list.objects.len(), list.per_page, list.total))
+    })
+}
+
+/// Lists page after page (from `--page`, `--per-page` a page, 100 by default) while `--all`
+/// asks and the listing says there is more: `list(page, per_page)` prints one page and
+/// returns how many it held, the page size and the total.
+fn pages(
+    args: &Args,
+    mut list: impl FnMut(u32, u32) -> Result<(usize, u32, u64), CliError>,
+) -> Result<ExitCode, CliError> {
+    let narrow = |n: Option<u64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let mut page = narrow(args.number("page")?).unwrap_or(0);
+    let per_page = narrow(args.number("per-page")?).unwrap_or(100);
+    loop {
+        let (held, size, total) = list(page, per_page)?;
         let seen = u64::from(page)
             .saturating_add(1)
-            .saturating_mul(u64::from(list.per_page.max(1)));
-        if !args.has("all") || list.objects.is_empty() || seen >= list.total {
+            .saturating_mul(u64::from(size.max(1)));
+        if !args.has("all") || held == 0 || seen >= total {
             return Ok(ExitCode::SUCCESS);
         }
         page = page.saturating_add(1);
@@ -325,24 +330,15 @@ fn verifications_list(args: &Args) -> Result<ExitCode, CliError> {
             params = params.customer_guid(c.to_ascii_lowercase());
         }
     }
-    let (page, per_page) = page_params(args)?;
     let client = kyc_client()?;
-    let mut page = page.unwrap_or(0);
-    loop {
-        let list = client.list_identity_verifications(
-            &params.clone().page(page).per_page(per_page.unwrap_or(100)),
-        )?;
+    pages(args, |page, per_page| {
+        let list =
+            client.list_identity_verifications(&params.clone().page(page).per_page(per_page))?;
         list.objects
             .iter()
             .for_each(|v| print_verification(v, args.json));
-        let seen = u64::from(page)
-            .saturating_add(1)
-            .saturating_mul(u64::from(list.per_page.max(1)));
-        if !args.has("all") || list.objects.is_empty() || seen >= list.total {
-            return Ok(ExitCode::SUCCESS);
-        }
-        page = page.saturating_add(1);
-    }
+        Ok((list.objects.len(), list.per_page, list.total))
+    })
 }
 
 fn verifications_wait(args: &Args) -> Result<ExitCode, CliError> {
