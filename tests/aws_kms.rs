@@ -7,8 +7,7 @@
 //! Without moto these tests print why they skip; `.ci/run` installs it and sets
 //! `CYBRID_REQUIRE_REAL=1`, so there a missing moto fails them.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,82 +18,14 @@ use cybrid_identity::{
     AttestOptions, Attestation, AttestationSigner, Book, Error, PostVerificationKey, Signer,
     VerificationKeyState, VerifyingKey, WaitOptions,
 };
-use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/moto_server.rs"]
+mod moto_server;
 #[path = "support/real.rs"]
 mod real;
-
-/// A moto server on a loopback port of its own, stopped when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    /// Started with IAM authentication on after the first three requests (`auth`), or off.
-    fn start(auth: bool) -> Option<Moto> {
-        if !real::available(
-            "moto (PyPI moto[server])",
-            real::python_imports("moto.server"),
-        ) {
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // Through `python3 -m`, not the `moto_server` script: a script pip just installed may
-        // not be on PATH yet (pyenv's shims, a user's bin folder).
-        let mut cmd = Command::new("python3");
-        cmd.args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        if auth {
-            cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "3");
-        }
-        let moto = Moto {
-            child: cmd.spawn().unwrap(),
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
-    }
-
-    /// What `tests/support/moto.py` made.
-    fn setup(&self, mode: &str) -> Value {
-        let out = Command::new("python3")
-            .args(["tests/support/moto.py", &self.url, mode])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use moto_server::Moto;
 
 /// moto 5.2 does not implement `MessageType: DIGEST` (it hashes the digest again, as if it
 /// were the message): against it the signer sends the signing input itself. The DIGEST body

@@ -178,6 +178,8 @@ impl Kms {
             }
             let credentials = match self.credentials.current(&self.http) {
                 Ok(credentials) => credentials,
+                // Nothing configured, or configured wrongly: another try would say the same.
+                Err(e) if e.is_permanent() => return Err(e),
                 Err(e) => {
                     last = Some(e);
                     continue;
