@@ -50,6 +50,15 @@ impl Client {
     ///
     /// # Errors
     /// Any error of the call.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let banks = emu.client()?.list_banks()?;
+    /// assert_eq!(banks[0].guid.as_deref(), Some(emu.bank_guid()));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn list_banks(&self) -> Result<Vec<Bank>, Error> {
         #[derive(serde::Deserialize)]
         struct BankList {
@@ -90,6 +99,22 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a guid that is not one; [`Error::Api`] with 404 for none.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::{CustomerState, Person};
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let client = emu.client()?;
+    /// let person = Person::from_json(br#"{"name": {"first": "Ada", "last": "Lovelace"},
+    ///   "address": {"street": "12 St James's Square", "city": "London", "country_code": "GB"},
+    ///   "date_of_birth": "1985-12-10",
+    ///   "identification_numbers": [{"type": "passport", "issuing_country_code": "GB", "identification_number": "P1985"}]}"#)?;
+    /// let made = client.create_customer(&person, &[])?;
+    /// let customer = client.get_customer(made.guid.as_deref().unwrap_or_default())?;
+    /// assert_eq!(customer.state, Some(CustomerState::Unverified));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn get_customer(&self, guid: &str) -> Result<Customer, Error> {
         self.inner.execute(&kyc::get_customer(guid)?)
     }
@@ -98,6 +123,16 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a bad filter; any error of the call.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::CustomerListParams;
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let page = emu.client()?.list_customers(&CustomerListParams::new().label("none-yet").per_page(100))?;
+    /// assert_eq!(page.total, 0);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn list_customers(&self, params: &CustomerListParams) -> Result<CustomerList, Error> {
         self.inner.execute(&kyc::list_customers(params)?)
     }
@@ -137,6 +172,15 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a guid that is not one; [`Error::Api`] with 404 for none.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let err = emu.client()?.get_identity_verification("0123456789abcdef0123456789abcdef").unwrap_err();
+    /// assert_eq!(err.status(), Some(404));
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn get_identity_verification(&self, guid: &str) -> Result<IdentityVerification, Error> {
         self.inner.execute(&kyc::get_identity_verification(guid)?)
     }
@@ -145,6 +189,16 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a bad filter; any error of the call.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::VerificationListParams;
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let params = VerificationListParams::new().customer_guid("c0ffee00c0ffee00c0ffee00c0ffee00").state("completed");
+    /// assert!(emu.client()?.list_identity_verifications(&params)?.objects.is_empty());
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn list_identity_verifications(
         &self,
         params: &VerificationListParams,
@@ -159,6 +213,28 @@ impl Client {
     /// # Errors
     /// [`Error::VerificationWaitTimedOut`] with the last verification seen at the deadline;
     /// any error of [`Client::get_identity_verification`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::{Error, IdentityVerificationState, Person, WaitOptions};
+    /// use std::time::Duration;
+    /// // Verifications that take a minute, a wait of 50 ms: the last state seen comes back.
+    /// let emu = cybrid_identity::emulator::Emulator::builder().transition(Duration::from_secs(60)).start()?;
+    /// let client = emu.client()?;
+    /// let person = Person::from_json(br#"{"name": {"first": "Ada", "last": "Lovelace"},
+    ///   "address": {"street": "12 St James's Square", "city": "London", "country_code": "GB"},
+    ///   "date_of_birth": "1985-12-10",
+    ///   "identification_numbers": [{"type": "passport", "issuing_country_code": "GB", "identification_number": "P1985"}]}"#)?;
+    /// let customer = client.create_customer(&person, &[])?.guid.unwrap_or_default();
+    /// let made = client.create_identity_verification(&customer, &person)?;
+    /// let options = WaitOptions::default().timeout(Duration::from_millis(50));
+    /// match client.wait_for_identity_verification(made.guid.as_deref().unwrap_or_default(), &options) {
+    ///     Err(Error::VerificationWaitTimedOut { last, .. }) => assert_eq!(last.state, Some(IdentityVerificationState::Storing)),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn wait_for_identity_verification(
         &self,
         guid: &str,

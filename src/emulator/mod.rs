@@ -160,6 +160,14 @@ impl EmulatorBuilder {
     /// `attestation_identity_records` (identity records; `_v2`, `_v3` too) and/or
     /// `kyc_identity_verifications` (attested identity verifications). Default: both. A
     /// create on a path the bank lacks is refused 403 `unsupported_feature`.
+    ///
+    /// ```
+    /// use cybrid_identity::KycPath;
+    /// let emu = cybrid_identity::emulator::Emulator::builder().bank_features(["kyc_identity_verifications"]).start()?;
+    /// let bank = emu.client()?.get_bank(emu.bank_guid())?;
+    /// assert_eq!(bank.kyc_paths(), [KycPath::AttestedIdentityVerifications]);
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
     pub fn bank_features<I, S>(mut self, features: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -48,6 +48,10 @@ pub enum KycPath {
 
 impl KycPath {
     /// The feature that enables it, as the bank's `features` name it.
+    ///
+    /// ```
+    /// assert_eq!(cybrid_identity::KycPath::AttestedIdentityVerifications.feature(), "kyc_identity_verifications");
+    /// ```
     pub fn feature(self) -> &'static str {
         match self {
             KycPath::AttestationIdentityRecords => "attestation_identity_records",
@@ -80,6 +84,12 @@ impl Bank {
     }
 
     /// The KYC paths the bank's features allow, identity records first.
+    ///
+    /// ```
+    /// use cybrid_identity::{Bank, KycPath};
+    /// let bank: Bank = serde_json::from_str(r#"{"features": ["attestation_identity_records_v2", "kyc_identity_verifications"]}"#).unwrap();
+    /// assert_eq!(bank.kyc_paths(), [KycPath::AttestationIdentityRecords, KycPath::AttestedIdentityVerifications]);
+    /// ```
     pub fn kyc_paths(&self) -> Vec<KycPath> {
         [
             KycPath::AttestationIdentityRecords,

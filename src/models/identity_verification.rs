@@ -44,6 +44,13 @@ pub struct IdentityVerification {
 
 impl IdentityVerification {
     /// Whether it reached a state it will not leave (`completed`, `expired`).
+    ///
+    /// ```
+    /// let v: cybrid_identity::IdentityVerification = serde_json::from_str(r#"{"state": "reviewing"}"#).unwrap();
+    /// assert!(!v.is_final());
+    /// let v: cybrid_identity::IdentityVerification = serde_json::from_str(r#"{"state": "something_new"}"#).unwrap();
+    /// assert!(!v.is_final(), "an unknown state is waited for");
+    /// ```
     pub fn is_final(&self) -> bool {
         self.state
             .as_ref()
@@ -51,6 +58,11 @@ impl IdentityVerification {
     }
 
     /// Whether it completed and passed.
+    ///
+    /// ```
+    /// let v: cybrid_identity::IdentityVerification = serde_json::from_str(r#"{"state": "completed", "outcome": "failed", "failure_codes": ["requested_failure"]}"#).unwrap();
+    /// assert!(!v.passed() && v.is_final());
+    /// ```
     pub fn passed(&self) -> bool {
         self.state == Some(IdentityVerificationState::Completed)
             && self.outcome == Some(IdentityVerificationOutcome::Passed)

@@ -115,6 +115,12 @@ server_enum! {
 impl IdentityVerificationState {
     /// `completed` and `expired` are final; an unknown state is not, so a waiting program
     /// keeps polling until its deadline.
+    ///
+    /// ```
+    /// use cybrid_identity::IdentityVerificationState;
+    /// assert!(IdentityVerificationState::Expired.is_final());
+    /// assert!(!IdentityVerificationState::from("persona_processing").is_final());
+    /// ```
     pub fn is_final(&self) -> bool {
         matches!(self, Self::Completed | Self::Expired)
     }
