@@ -5,7 +5,7 @@
 # touches these files, and keep its summary in MUTANTS.md.
 #
 #   scripts/mutants.sh            every group
-#   scripts/mutants.sh book       one group: book, coordinator, runs, core, jwt
+#   scripts/mutants.sh book       one group: book, coordinator, runs, signer, core, jwt
 #
 # Needs `cargo install cargo-mutants`.
 set -uo pipefail
@@ -18,8 +18,8 @@ equivalent=(
   # At `at == now` both sides give a zero wait: `>` and `>=` cannot be told apart.
   'src/retry.rs:.*replace > with >= in parse_retry_after'
   # Progress counts are taken at most every 100 ms; a report a little more or less often
-  # changes no outcome and no request.
-  'src/book/coordinator.rs:.*Duration::from_millis\(100\)'
+  # changes no outcome and no request (at exactly 100 ms, `<` and `<=` differ by one count).
+  'src/book/coordinator/progress.rs:.*replace < with <= in .*publish_progress'
   # far_future halves its step down to a second: `> 1s` and `>= 1s` end a second apart,
   # centuries past any deadline.
   'src/book/customer.rs:.*replace > with >= in far_future'
@@ -70,7 +70,13 @@ if [ "$want" = all ] || [ "$want" = book ]; then
     src/book/workers.rs src/book/engine.rs src/book/group.rs -- --lib --test book --test ensure_attested
 fi
 if [ "$want" = all ] || [ "$want" = coordinator ]; then
-  group coordinator src/book/coordinator.rs -- --lib --test book --test ensure_attested
+  group coordinator src/book/coordinator.rs src/book/coordinator/progress.rs \
+    -- --lib --test book --test ensure_attested --test new_user
+fi
+# Whether a signer's key is the registered one, and which errors a rerun cannot fix.
+if [ "$want" = all ] || [ "$want" = signer ]; then
+  group signer src/signer/registration.rs src/signer/attestations.rs src/error/kind.rs \
+    src/person/check.rs -- --lib --test new_user --test kyc
 fi
 # Runs sharing a journal (the record locks, taking customers in) and a book stopping short.
 if [ "$want" = all ] || [ "$want" = runs ]; then

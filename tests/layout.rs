@@ -374,3 +374,40 @@ fn the_scanner_resolves_paths_as_rust_does() {
 fn a_module_without_a_layer_is_refused() {
     references("client::builder", "use super::nothere::Thing;");
 }
+
+/// Every scratch folder of the suite goes through a guard that removes it (a run used to
+/// leave about 150 behind): `temp_dir()` appears only in the guards, and in the one test
+/// that mounts a tmpfs and removes it by hand.
+#[test]
+fn scratch_folders_are_made_only_by_guards_that_remove_them() {
+    let allowed = [
+        "src/scratch.rs",                                // ScratchFile, removed on drop
+        "src/bin/cybrid-identity/commands/book_file.rs", // its test helper removes its folder
+        "tests/support/cli.rs",                          // Scratch, removed on drop
+        "tests/support/scratch.rs",                      // TempDir, removed on drop
+        "tests/cli_usage.rs", // a tmpfs mount point, unmounted and removed
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("tests"), &mut files);
+    let mut outside = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if name == "tests/layout.rs" {
+            continue;
+        }
+        if text.contains(&["temp", "_dir()"].concat()) && !allowed.contains(&name.as_str()) {
+            outside.push(name);
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "scratch folders made without a guard that removes them: {outside:?}"
+    );
+}
