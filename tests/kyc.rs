@@ -532,3 +532,45 @@ fn a_token_without_a_kyc_scope_is_refused_naming_it() {
     let file = write(&dir.path(""), "person.json", &person());
     succeeds(&mut cli(&emu, &["customers", "create", "--person", &file]));
 }
+
+#[test]
+fn each_command_asks_for_the_scopes_it_needs_and_no_more() {
+    #[path = "support/mod.rs"]
+    mod support;
+    let server = support::ScriptedServer::start(|req, _| match req.path() {
+        "/oauth/token" => support::token("tok-abcdef123456", 3600),
+        _ => support::json(
+            200,
+            json!({"guid": "0123456789abcdef0123456789abcdef", "organization_guid": "0123456789abcdef0123456789abcdef",
+                   "name": "b", "type": "sandbox", "features": ["kyc_identity_verifications"],
+                   "created_at": "2024-01-01T00:00:00.000Z",
+                   "state": "completed", "outcome": "passed", "total": 0, "page": 0, "per_page": 100, "objects": []}),
+        ),
+    });
+    let scopes = |args: &[&str]| {
+        let before = server.requests().len();
+        let out = Command::new(BIN)
+            .args(args)
+            .env_remove("CYBRID_ACCESS_TOKEN")
+            .env_remove("CYBRID_SCOPES")
+            .env("CYBRID_BASE_URL", server.url())
+            .env("CYBRID_TOKEN_URL", server.token_url())
+            .env("CYBRID_CLIENT_ID", "id")
+            .env("CYBRID_CLIENT_SECRET", "secret-0123456789")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", all(&out));
+        let token = server.requests()[before..]
+            .iter()
+            .find(|r| r.path() == "/oauth/token")
+            .map(|r| r.json()["scope"].as_str().unwrap_or_default().to_owned())
+            .unwrap();
+        token
+    };
+    let g = "0123456789abcdef0123456789abcdef";
+    assert_eq!(scopes(&["bank", "--bank", g]), "banks:read");
+    assert_eq!(scopes(&["customers", "get", g]), "customers:read");
+    assert_eq!(scopes(&["customers", "list"]), "customers:read");
+    assert_eq!(scopes(&["verifications", "get", g]), "identity_verifications:read");
+    assert_eq!(scopes(&["verifications", "wait", g]), "identity_verifications:read");
+}

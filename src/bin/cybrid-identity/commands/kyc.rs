@@ -122,10 +122,18 @@ pub const VERIFICATIONS_WAIT: Command = Command {
     run: verifications_wait,
 };
 
-/// A client that asks for today's KYC scopes (unless CYBRID_SCOPES says otherwise).
-fn kyc_client() -> Result<Client, CliError> {
-    client_with_scopes(&cybrid_identity::KYC_SCOPES)
+/// A client that asks for the scopes a command needs, and no more (unless CYBRID_SCOPES
+/// says otherwise): a key granted only reads can still read.
+fn kyc_client(scopes: &[&str]) -> Result<Client, CliError> {
+    client_with_scopes(scopes)
 }
+
+const BANKS_READ: &[&str] = &["banks:read"];
+const CUSTOMERS_READ: &[&str] = &["customers:read"];
+const CUSTOMERS_EXECUTE: &[&str] = &["customers:execute"];
+const VERIFICATIONS_READ: &[&str] = &["identity_verifications:read"];
+/// Creating a verification reads the bank's features first.
+const VERIFICATIONS_EXECUTE: &[&str] = &["banks:read", "identity_verifications:execute"];
 
 /// The bank: `--bank`/`CYBRID_BANK_GUID`, else the one the credentials see.
 pub fn the_bank(client: &Client, given: Option<&str>) -> Result<Bank, CliError> {
@@ -161,7 +169,7 @@ pub fn require_path(bank: &Bank, path: KycPath) -> Result<(), CliError> {
 }
 
 fn bank(args: &Args) -> Result<ExitCode, CliError> {
-    let bank = the_bank(&kyc_client()?, args.value("bank"))?;
+    let bank = the_bank(&kyc_client(BANKS_READ)?, args.value("bank"))?;
     let features: Vec<&str> = bank.features.iter().map(|f| f.as_str()).collect();
     let paths: Vec<&str> = bank.kyc_paths().iter().map(|p| p.feature()).collect();
     if args.json {
@@ -258,14 +266,14 @@ fn customers_create(args: &Args) -> Result<ExitCode, CliError> {
     // Every input checked before the client is made.
     let person = person(args)?;
     let labels = labels(args);
-    let made = kyc_client()?.create_customer(&person, &labels)?;
+    let made = kyc_client(CUSTOMERS_EXECUTE)?.create_customer(&person, &labels)?;
     print_customer(&made, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
 fn customers_get(args: &Args) -> Result<ExitCode, CliError> {
     let guid = args.guid_operand()?;
-    print_customer(&kyc_client()?.get_customer(guid)?, args.json);
+    print_customer(&kyc_client(CUSTOMERS_READ)?.get_customer(guid)?, args.json);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -274,7 +282,7 @@ fn customers_list(args: &Args) -> Result<ExitCode, CliError> {
     for label in labels(args) {
         params = params.label(label);
     }
-    let client = kyc_client()?;
+    let client = kyc_client(CUSTOMERS_READ)?;
     pages(args, |page, per_page| {
         let list = client.list_customers(&params.clone().page(page).per_page(per_page))?;
         list.objects
@@ -309,7 +317,7 @@ fn pages(
 fn verifications_create(args: &Args) -> Result<ExitCode, CliError> {
     let customer = args.required_guid("customer")?.to_ascii_lowercase();
     let person = person(args)?;
-    let client = kyc_client()?;
+    let client = kyc_client(VERIFICATIONS_EXECUTE)?;
     let bank = the_bank(&client, args.value("bank"))?;
     require_path(&bank, KycPath::AttestedIdentityVerifications)?;
     let made = client.create_identity_verification(&customer, &person)?;
@@ -319,7 +327,10 @@ fn verifications_create(args: &Args) -> Result<ExitCode, CliError> {
 
 fn verifications_get(args: &Args) -> Result<ExitCode, CliError> {
     let guid = args.guid_operand()?;
-    print_verification(&kyc_client()?.get_identity_verification(guid)?, args.json);
+    print_verification(
+        &kyc_client(VERIFICATIONS_READ)?.get_identity_verification(guid)?,
+        args.json,
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -330,7 +341,7 @@ fn verifications_list(args: &Args) -> Result<ExitCode, CliError> {
             params = params.customer_guid(c.to_ascii_lowercase());
         }
     }
-    let client = kyc_client()?;
+    let client = kyc_client(VERIFICATIONS_READ)?;
     pages(args, |page, per_page| {
         let list =
             client.list_identity_verifications(&params.clone().page(page).per_page(per_page))?;
@@ -347,7 +358,7 @@ fn verifications_wait(args: &Args) -> Result<ExitCode, CliError> {
     if let Some(secs) = args.number("timeout-s")? {
         options = options.timeout(Duration::from_secs(secs));
     }
-    let done = kyc_client()?.wait_for_identity_verification(guid, &options)?;
+    let done = kyc_client(VERIFICATIONS_READ)?.wait_for_identity_verification(guid, &options)?;
     print_verification(&done, args.json);
     Ok(if done.passed() {
         ExitCode::SUCCESS
