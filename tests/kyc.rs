@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 mod cli;
 #[path = "support/hexdump.rs"]
 mod hexdump;
+#[path = "support/mod.rs"]
+mod support;
 use cli::*;
 
 const FIRST: &str = "Ottoline";
@@ -314,8 +316,6 @@ fn a_verification_refused_by_the_server_never_shows_the_values_it_quotes() {
     // The emulator's 422 names fields only; a server that quotes a value is held off by
     // the client's withholding (see tests/secrets.rs for the echoed token): a scripted 422
     // that quotes the date of birth and the number.
-    #[path = "support/mod.rs"]
-    mod support;
     let server = support::ScriptedServer::start(|req, _| match req.path() {
         "/oauth/token" => support::token("tok-123456789", 3600),
         _ => support::json(
@@ -535,8 +535,6 @@ fn a_token_without_a_kyc_scope_is_refused_naming_it() {
 
 #[test]
 fn each_command_asks_for_the_scopes_it_needs_and_no_more() {
-    #[path = "support/mod.rs"]
-    mod support;
     let server = support::ScriptedServer::start(|req, _| match req.path() {
         "/oauth/token" => support::token("tok-abcdef123456", 3600),
         _ => support::json(
@@ -560,17 +558,22 @@ fn each_command_asks_for_the_scopes_it_needs_and_no_more() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{args:?}: {}", all(&out));
-        let token = server.requests()[before..]
+        server.requests()[before..]
             .iter()
             .find(|r| r.path() == "/oauth/token")
             .map(|r| r.json()["scope"].as_str().unwrap_or_default().to_owned())
-            .unwrap();
-        token
+            .unwrap()
     };
     let g = "0123456789abcdef0123456789abcdef";
     assert_eq!(scopes(&["bank", "--bank", g]), "banks:read");
     assert_eq!(scopes(&["customers", "get", g]), "customers:read");
     assert_eq!(scopes(&["customers", "list"]), "customers:read");
-    assert_eq!(scopes(&["verifications", "get", g]), "identity_verifications:read");
-    assert_eq!(scopes(&["verifications", "wait", g]), "identity_verifications:read");
+    assert_eq!(
+        scopes(&["verifications", "get", g]),
+        "identity_verifications:read"
+    );
+    assert_eq!(
+        scopes(&["verifications", "wait", g]),
+        "identity_verifications:read"
+    );
 }
