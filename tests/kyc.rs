@@ -577,3 +577,33 @@ fn each_command_asks_for_the_scopes_it_needs_and_no_more() {
         "identity_verifications:read"
     );
 }
+
+#[test]
+fn faults_and_stats_cover_the_kyc_routes_and_a_lost_answer_is_an_unknown_outcome() {
+    use cybrid_identity::emulator::{Fault, FaultKind};
+    let emu = emulator(None);
+    let client = emu.client_builder().max_retries(0).build().unwrap();
+    let p = cybrid_identity::Person::from_json(person().to_string().as_bytes()).unwrap();
+    let customer = client.create_customer(&p, &[]).unwrap().guid.unwrap();
+    emu.add_fault(
+        Fault::new(FaultKind::Drop)
+            .method("POST")
+            .path_prefix("/api/identity_verifications")
+            .times(1),
+    )
+    .unwrap();
+    let err = client
+        .create_identity_verification(&customer, &p)
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains(&customer), "{err}");
+    // The server applied it before the answer was lost: list before sending again.
+    let listed = client
+        .list_identity_verifications(
+            &cybrid_identity::VerificationListParams::new().customer_guid(&customer),
+        )
+        .unwrap();
+    assert_eq!(listed.objects.len(), 1);
+    assert_eq!(emu.stats().count("POST /api/identity_verifications"), 1);
+    assert_eq!(emu.stats().count("GET /api/identity_verifications"), 1);
+}
