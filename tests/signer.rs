@@ -165,6 +165,45 @@ fn ten_signing_failures_in_a_row_stop_the_book() {
 }
 
 #[test]
+fn ten_refusals_of_the_signer_in_a_row_stop_the_book_too() {
+    /// A signer that refuses every time as a KMS refuses a caller (an `Error::Key`).
+    struct Refusing(SigningKey);
+    impl Signer for Refusing {
+        fn sign_rs512(&self, _message: &[u8]) -> Result<Vec<u8>, Error> {
+            // An `Error::Key`, as the crate's own refusals are (a wrong PIN, AccessDenied).
+            SigningKey::from_pem("not a key").map(|_| Vec::new())
+        }
+        fn verifying_key(&self) -> &cybrid_identity::VerifyingKey {
+            self.0.verifying_key()
+        }
+    }
+    let emu = emulator();
+    let client = emu.client().unwrap();
+    let attester = AttestationSigner::new(
+        Refusing(SigningKey::sandbox()),
+        emu.bank_guid(),
+        emu.verification_key_guid(),
+    )
+    .unwrap();
+    let customers: Vec<String> = (0..50).map(|_| new_guid()).collect();
+    let mut reported = 0;
+    let error = Book::new(&client, &attester, options().concurrency(1))
+        .run(&customers, |outcome, _| {
+            assert!(matches!(outcome.result, Err(Error::Key { .. })));
+            reported += 1;
+        })
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("signing failed: 10 tokens in a row could not be signed, the book stops (the last: key error:"),
+        "{error}"
+    );
+    assert_eq!(reported, 10);
+    assert_eq!(emu.stats().records, 0);
+}
+
+#[test]
 fn a_signature_of_the_wrong_length_is_refused_before_it_is_sent() {
     struct Short(SigningKey);
     impl Signer for Short {
