@@ -135,3 +135,124 @@ fn the_bodies_carry_cybrids_field_names_and_debug_carries_nothing() {
     }
     assert!(!values.contains(&"GB"), "two-letter codes are not withheld");
 }
+
+#[test]
+fn the_bounds_are_inclusive_and_each_refusal_says_which() {
+    let reason = |value: &Value| match person_on(value, TODAY) {
+        Err(Error::InvalidInput { reason, .. }) => reason,
+        other => panic!("{other:?}"),
+    };
+    // 128 characters is a name; 129 is not.
+    let mut value = ada();
+    value["name"]["first"] = json!("A".repeat(128));
+    assert!(person_on(&value, TODAY).is_ok());
+    value["name"]["first"] = json!("A".repeat(129));
+    assert_eq!(reason(&value), "longer than 128 characters");
+    // 10 identification numbers are taken; 11 are too many; none is missing.
+    let number =
+        json!({"type": "passport", "issuing_country_code": "GB", "identification_number": "P1"});
+    let mut value = ada();
+    value["identification_numbers"] = json!(vec![number.clone(); 10]);
+    assert_eq!(person_on(&value, TODAY).unwrap().numbers.len(), 10);
+    value["identification_numbers"] = json!(vec![number; 11]);
+    assert_eq!(reason(&value), "at most 10 identification numbers");
+    value["identification_numbers"] = json!([]);
+    assert!(reason(&value).starts_with("required"), "{}", reason(&value));
+}
+
+#[test]
+fn codes_dates_numbers_and_emails_at_their_edges() {
+    let field = |value: &Value| match person_on(value, TODAY) {
+        Ok(_) => "taken".to_owned(),
+        Err(Error::InvalidInput { field, reason }) => format!("{field}: {reason}"),
+        Err(other) => panic!("{other:?}"),
+    };
+    let with = |object: &str, key: &str, v: Value| {
+        let mut value = ada();
+        if object.is_empty() {
+            value[key] = v;
+        } else {
+            value[object][key] = v;
+        }
+        value
+    };
+    // A subdivision: 1 to 3 capitals or digits, both conditions.
+    for ok in ["N", "NY", "LND", "01"] {
+        assert_eq!(
+            field(&with("address", "subdivision", json!(ok))),
+            "taken",
+            "{ok}"
+        );
+    }
+    for bad in ["ny", "NYCX", "N-Y"] {
+        assert!(
+            field(&with("address", "subdivision", json!(bad))).starts_with("address.subdivision"),
+            "{bad}"
+        );
+    }
+    // Born 150 years ago is taken; 151 is not.
+    assert_eq!(
+        field(&with("", "date_of_birth", json!("1876-12-08"))),
+        "taken"
+    );
+    assert_eq!(
+        field(&with("", "date_of_birth", json!("1875-01-01"))),
+        "date_of_birth: more than 150 years ago"
+    );
+    // A number of a type Cybrid does not list says so; a number without a type says that.
+    let mut value = ada();
+    value["identification_numbers"][0]["type"] = json!("library_card");
+    assert!(
+        field(&value).contains("not a type Cybrid lists"),
+        "{}",
+        field(&value)
+    );
+    value["identification_numbers"][0]["type"] = json!(7);
+    assert!(field(&value).ends_with("required"), "{}", field(&value));
+    // An email needs a local part and a dotted domain.
+    for bad in ["@example.org", "ada@localhost", "ada"] {
+        assert_eq!(
+            field(&with("", "email_address", json!(bad))),
+            "email_address: not an email address",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn the_sandboxs_expected_behaviours_are_taken_and_sent() {
+    let mut value = ada();
+    value["expected_behaviours"] = json!(["failed_immediately", "tax_id_not_checked"]);
+    let person = person_on(&value, TODAY).unwrap();
+    assert_eq!(
+        person.expected_behaviours,
+        ["failed_immediately", "tax_id_not_checked"]
+    );
+    let body: Value =
+        serde_json::from_slice(&person.verification_body("c0ffee00c0ffee00c0ffee00c0ffee00"))
+            .unwrap();
+    assert_eq!(
+        body["expected_behaviours"],
+        json!(["failed_immediately", "tax_id_not_checked"])
+    );
+}
+
+#[test]
+fn at_most_fifty_expected_behaviours() {
+    let mut value = ada();
+    value["expected_behaviours"] = json!(vec!["passed_immediately"; 50]);
+    assert_eq!(
+        person_on(&value, TODAY).unwrap().expected_behaviours.len(),
+        50
+    );
+    value["expected_behaviours"] = json!(vec!["passed_immediately"; 51]);
+    match person_on(&value, TODAY) {
+        Err(Error::InvalidInput { field, reason }) => {
+            assert_eq!(
+                (field, reason.as_str()),
+                ("expected_behaviours", "a list of at most 50")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
