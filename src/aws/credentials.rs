@@ -50,15 +50,6 @@ impl Provider {
         sts_endpoint: String,
     ) -> Result<Option<Self>, Error> {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
-        let files = SharedFiles::read(&set)?;
-        let explicit = set("AWS_PROFILE");
-        let name = explicit.clone().unwrap_or_else(|| "default".to_owned());
-        let profile = files.profile(&name);
-        if explicit.is_some() && profile.is_none() {
-            return Err(Error::config(format!(
-                "AWS_PROFILE names the profile {name}, which neither ~/.aws/credentials nor ~/.aws/config has (nor AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE)"
-            )));
-        }
         let source = if let (Some(id), Some(secret)) =
             (set("AWS_ACCESS_KEY_ID"), set("AWS_SECRET_ACCESS_KEY"))
         {
@@ -76,13 +67,7 @@ impl Provider {
                 session_name: set("AWS_ROLE_SESSION_NAME").unwrap_or_else(session_name),
                 sts_endpoint: sts_endpoint.clone(),
             })
-        } else if let Some(source) = from_profile(
-            &files,
-            profile.as_ref(),
-            explicit.is_some(),
-            &sts_endpoint,
-            0,
-        )? {
+        } else if let Some(source) = profile_source(&set, &sts_endpoint)? {
             Some(source)
         } else if let Some(url) = metadata::container_url(&set)? {
             Some(Source::Container {
@@ -128,6 +113,30 @@ impl Provider {
             },
         }
     }
+}
+
+/// The profile step, the shared files read only when the steps before found nothing: an
+/// `AWS_PROFILE` that neither file has is an error, as the SDKs make it.
+fn profile_source(
+    set: &dyn Fn(&str) -> Option<String>,
+    sts_endpoint: &str,
+) -> Result<Option<Source>, Error> {
+    let files = SharedFiles::read(set)?;
+    let explicit = set("AWS_PROFILE");
+    let name = explicit.clone().unwrap_or_else(|| "default".to_owned());
+    let profile = files.profile(&name);
+    if explicit.is_some() && profile.is_none() {
+        return Err(Error::config(format!(
+            "AWS_PROFILE names the profile {name}, which neither ~/.aws/credentials nor ~/.aws/config has (nor AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE)"
+        )));
+    }
+    from_profile(
+        &files,
+        profile.as_ref(),
+        explicit.is_some(),
+        sts_endpoint,
+        0,
+    )
 }
 
 /// The `region` of the profile the chain would read (`AWS_PROFILE`, else `default`), for a
