@@ -10,8 +10,9 @@ use crate::api::kyc;
 use crate::error::Error;
 use crate::models::{
     Bank, Customer, CustomerList, CustomerListParams, IdentityVerification,
-    IdentityVerificationList, VerificationListParams,
+    IdentityVerificationList, ListParams, VerificationListParams,
 };
+use crate::pages::Pages;
 use crate::person::Person;
 use crate::wait::{WaitOptions, poll_until_final};
 
@@ -137,6 +138,67 @@ impl Client {
         self.inner.execute(&kyc::list_customers(params)?)
     }
 
+    /// Every customer `params` selects, page by page (from its `page`, `per_page` a page,
+    /// 100 by default), as [`Client::identity_records`] walks records.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::CustomerListParams;
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let all: Vec<_> = emu.client()?.customers(&CustomerListParams::new()).collect::<Result<_, _>>()?;
+    /// assert!(all.is_empty());
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn customers(&self, params: &CustomerListParams) -> Pages<Customer> {
+        let (client, filters) = (self.clone(), params.clone());
+        Pages::new(
+            "customers",
+            &paging(params.page, params.per_page),
+            move |page: &ListParams| {
+                let list = client.list_customers(&CustomerListParams {
+                    page: page.page,
+                    per_page: page.per_page,
+                    ..filters.clone()
+                })?;
+                Ok((list.objects, list.total))
+            },
+            |c| c.guid.clone(),
+        )
+    }
+
+    /// Every identity verification `params` selects, page by page, as
+    /// [`Client::customers`] walks customers.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use cybrid_identity::VerificationListParams;
+    /// let emu = cybrid_identity::emulator::Emulator::start()?;
+    /// let all = emu.client()?.identity_verifications(&VerificationListParams::new().state("completed"));
+    /// assert_eq!(all.count(), 0);
+    /// # }
+    /// # Ok::<_, cybrid_identity::Error>(())
+    /// ```
+    pub fn identity_verifications(
+        &self,
+        params: &VerificationListParams,
+    ) -> Pages<IdentityVerification> {
+        let (client, filters) = (self.clone(), params.clone());
+        Pages::new(
+            "identity verifications",
+            &paging(params.page, params.per_page),
+            move |page: &ListParams| {
+                let list = client.list_identity_verifications(&VerificationListParams {
+                    page: page.page,
+                    per_page: page.per_page,
+                    ..filters.clone()
+                })?;
+                Ok((list.objects, list.total))
+            },
+            |v| v.guid.clone(),
+        )
+    }
+
     /// Creates an attested KYC identity verification of `customer_guid` with `person`'s data
     /// (`type: kyc`, `method: attested`). Never retried once the request may have arrived.
     ///
@@ -252,5 +314,18 @@ impl Client {
                 last: Box::new(last),
             },
         )
+    }
+}
+
+/// The page and page size of a listing, in the form the pager walks.
+fn paging(page: Option<u32>, per_page: Option<u32>) -> ListParams {
+    let params = ListParams::new();
+    let params = match page {
+        Some(page) => params.page(page),
+        None => params,
+    };
+    match per_page {
+        Some(per_page) => params.per_page(per_page),
+        None => params,
     }
 }

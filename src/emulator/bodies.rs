@@ -1,5 +1,5 @@
-//! Reading a request the way every route does: its body as a JSON object, its page and
-//! page size.
+//! Reading a request the way every route does (its body as a JSON object, its page and
+//! page size), and answering a lookup.
 
 use serde_json::Value;
 
@@ -45,4 +45,12 @@ pub(crate) fn paging(query: &[(String, String)]) -> Result<(usize, usize), Respo
             })? as usize,
     };
     Ok((page, per_page))
+}
+
+/// 200 with the object, or 404 naming what was looked for.
+pub(crate) fn found(view: Option<Value>, what: &str, guid: &str) -> Response {
+    match view {
+        Some(view) => Response::json(200, &view),
+        None => Response::error(404, "not_found", &format!("{what} {guid} not found")),
+    }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::bodies::json_object;
+use super::bodies::{found, json_object};
 use super::http::{Request, Response, form_pairs};
 use super::state::{now_millis as now, rfc3339};
 use crate::api::kyc::{MAX_LABELS, check_label};
@@ -130,10 +130,8 @@ impl Kyc {
     }
 
     pub(crate) fn get_customer(&self, guid: &str) -> Response {
-        match self.customers.iter().find(|c| c.guid == guid) {
-            Some(row) => Response::json(200, &self.customer_view(row)),
-            None => Response::error(404, "not_found", &format!("customer {guid} not found")),
-        }
+        let row = self.customers.iter().find(|c| c.guid == guid);
+        found(row.map(|r| self.customer_view(r)), "customer", guid)
     }
 
     pub(crate) fn list_customers(
@@ -189,7 +187,10 @@ impl Kyc {
             );
         }
         // The same checks as the client's: what `attested` requires, named, never quoted.
-        let bytes = Value::Object(body.clone()).to_string();
+        // The person's data: read once, and wiped with the tree it came in.
+        let body = Value::Object(body);
+        let bytes = zeroize::Zeroizing::new(body.to_string());
+        crate::person::wipe(body);
         let person = match Person::from_json(bytes.as_bytes()) {
             Ok(person) => person,
             Err(crate::error::Error::InvalidInput { field, reason }) => {
@@ -197,7 +198,6 @@ impl Kyc {
             }
             Err(_) => return unprocessable("not a person"),
         };
-        crate::person::wipe(Value::Object(body));
         let row = VerificationRow {
             guid: crate::rand::hex_guid(),
             customer_guid,
@@ -214,14 +214,9 @@ impl Kyc {
     }
 
     pub(crate) fn get_verification(&self, guid: &str) -> Response {
-        match self.verifications.iter().find(|v| v.guid == guid) {
-            Some(row) => Response::json(200, &self.verification_view(row, Instant::now())),
-            None => Response::error(
-                404,
-                "not_found",
-                &format!("identity verification {guid} not found"),
-            ),
-        }
+        let row = self.verifications.iter().find(|v| v.guid == guid);
+        let view = row.map(|r| self.verification_view(r, Instant::now()));
+        found(view, "identity verification", guid)
     }
 
     pub(crate) fn list_verifications(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::bodies::{json_object, paging};
+use super::bodies::{found, json_object, paging};
 use super::faults::{Fault, FaultSet, deliver};
 use super::http::{Delivery, Handler, Request, Response, form_pairs};
 use super::kyc::Kyc;
@@ -422,14 +422,6 @@ fn required_value(
             "invalid_parameter",
             &format!("{name} must be \"{only}\""),
         )),
-    }
-}
-
-/// 200 with the object, or 404 naming what was looked for.
-fn found(view: Option<Value>, what: &str, guid: &str) -> Response {
-    match view {
-        Some(view) => Response::json(200, &view),
-        None => Response::error(404, "not_found", &format!("{what} {guid} not found")),
     }
 }
 

@@ -78,7 +78,7 @@ impl Store {
         default_key_guid: String,
         default_key: VerifyingKey,
     ) -> Self {
-        let fingerprint = fingerprint(&default_key);
+        let fingerprint = crate::signer::fingerprint(&default_key);
         let created = Instant::now()
             .checked_sub(lifecycle.transition * 3)
             .unwrap_or_else(Instant::now);
@@ -108,7 +108,7 @@ impl Store {
         use base64::Engine as _;
         let decoded = VerifyingKey::from_spki_base64(public_key);
         let fingerprint = match &decoded {
-            Ok(key) => fingerprint(key),
+            Ok(key) => crate::signer::fingerprint(key),
             Err(_) => hex(&Sha256::digest(public_key.as_bytes())),
         };
         let verdict = match &decoded {
@@ -219,10 +219,6 @@ impl Store {
             "created_at": rfc3339(k.created_at),
         })
     }
-}
-
-fn fingerprint(key: &VerifyingKey) -> String {
-    hex(&Sha256::digest(key.to_spki_der()))
 }
 
 pub(crate) fn now_millis() -> OffsetDateTime {

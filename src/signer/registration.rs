@@ -23,10 +23,11 @@ use crate::models::{VerificationKey, VerificationKeyState};
 /// assert_eq!(fingerprint.len(), 64);
 /// ```
 pub fn fingerprint(key: &VerifyingKey) -> String {
-    Sha256::digest(key.to_spki_der())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(key.to_spki_der()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `registered` (a fingerprint as Cybrid sends it) names `key`: `None` when it is in
@@ -38,10 +39,9 @@ pub(crate) fn names(registered: &str, key: &VerifyingKey) -> Option<bool> {
         .strip_prefix("SHA256:")
         .or_else(|| text.strip_prefix("sha256:"))
         .unwrap_or(text);
-    let hex: String = text.chars().filter(|c| *c != ':').collect();
-    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        let mine: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        return Some(hex.eq_ignore_ascii_case(&mine));
+    let digits: String = text.chars().filter(|c| *c != ':').collect();
+    if digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Some(digits.eq_ignore_ascii_case(&hex(&digest)));
     }
     use base64::Engine as _;
     let engines = [

@@ -12,7 +12,6 @@ use cybrid_identity::{
     VerifyingKey, WaitOptions,
 };
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 
 use super::key_source::with_signer_flags;
 use super::key_source::{passphrase, pin, pkcs11_flags};
@@ -191,10 +190,7 @@ fn new_key(_bits: usize) -> Result<SigningKey, CliError> {
 /// `--json`, one object with `fields`, the bits, the key and the fingerprint).
 fn print_public(args: &Args, made: &str, mut fields: serde_json::Value, key: &VerifyingKey) {
     let public_key = key.to_spki_base64();
-    let fingerprint: String = Sha256::digest(key.to_spki_der())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = cybrid_identity::signer::fingerprint(key);
     if args.json {
         fields["bits"] = key.bits().into();
         fields["public_key"] = public_key.into();

@@ -282,36 +282,30 @@ fn customers_list(args: &Args) -> Result<ExitCode, CliError> {
     for label in labels(args) {
         params = params.label(label);
     }
+    let (page, per_page) = page_flags(args)?;
     let client = kyc_client(CUSTOMERS_READ)?;
-    pages(args, |page, per_page| {
-        let list = client.list_customers(&params.clone().page(page).per_page(per_page))?;
+    (params.page, params.per_page) = (page, per_page);
+    if args.has("all") {
+        // The library's pager: every page, a repeated page an error, never a loop.
+        for customer in client.customers(&params) {
+            print_customer(&customer?, args.json);
+        }
+    } else {
+        let list = client.list_customers(&params)?;
         list.objects
             .iter()
             .for_each(|c| print_customer(c, args.json));
-        Ok((list.objects.len(), list.per_page, list.total))
-    })
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Lists page after page (from `--page`, `--per-page` a page, 100 by default) while `--all`
-/// asks and the listing says there is more: `list(page, per_page)` prints one page and
-/// returns how many it held, the page size and the total.
-fn pages(
-    args: &Args,
-    mut list: impl FnMut(u32, u32) -> Result<(usize, u32, u64), CliError>,
-) -> Result<ExitCode, CliError> {
+/// `--page` and `--per-page` (their declared ranges fit a u32).
+fn page_flags(args: &Args) -> Result<(Option<u32>, Option<u32>), CliError> {
     let narrow = |n: Option<u64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-    let mut page = narrow(args.number("page")?).unwrap_or(0);
-    let per_page = narrow(args.number("per-page")?).unwrap_or(100);
-    loop {
-        let (held, size, total) = list(page, per_page)?;
-        let seen = u64::from(page)
-            .saturating_add(1)
-            .saturating_mul(u64::from(size.max(1)));
-        if !args.has("all") || held == 0 || seen >= total {
-            return Ok(ExitCode::SUCCESS);
-        }
-        page = page.saturating_add(1);
-    }
+    Ok((
+        narrow(args.number("page")?),
+        narrow(args.number("per-page")?),
+    ))
 }
 
 fn verifications_create(args: &Args) -> Result<ExitCode, CliError> {
@@ -341,15 +335,20 @@ fn verifications_list(args: &Args) -> Result<ExitCode, CliError> {
             params = params.customer_guid(c.to_ascii_lowercase());
         }
     }
+    let (page, per_page) = page_flags(args)?;
     let client = kyc_client(VERIFICATIONS_READ)?;
-    pages(args, |page, per_page| {
-        let list =
-            client.list_identity_verifications(&params.clone().page(page).per_page(per_page))?;
+    (params.page, params.per_page) = (page, per_page);
+    if args.has("all") {
+        for verification in client.identity_verifications(&params) {
+            print_verification(&verification?, args.json);
+        }
+    } else {
+        let list = client.list_identity_verifications(&params)?;
         list.objects
             .iter()
             .for_each(|v| print_verification(v, args.json));
-        Ok((list.objects.len(), list.per_page, list.total))
-    })
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verifications_wait(args: &Args) -> Result<ExitCode, CliError> {
